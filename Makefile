@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: demo test lint bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m tfgenopt demo --out runs/demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check tfgenopt tests benchmarks
+
+test: lint
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -n $(JOBS) --dist loadfile -m "not slow" tests
+
+bench: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -m slow tests || test $$? -eq 5
+	for f in benchmarks/bench_*.py; do echo "== $$f"; TF_CPP_MIN_LOG_LEVEL=2 $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

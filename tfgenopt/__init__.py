@@ -1,0 +1,10 @@
+"""tfgenopt: train, diagnose and tune generative Keras models (GANs, VAEs, autoencoders)."""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tfgenopt import builders, data  # noqa: E402
+from tfgenopt.version import __version__  # noqa: E402
+
+__all__ = ["__version__", "data", "builders"]

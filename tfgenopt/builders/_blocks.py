@@ -1,0 +1,125 @@
+"""The choices every builder shares: normalization, weight initializer, activation, by name."""
+
+from __future__ import annotations
+
+import keras
+
+from tfgenopt._validation import check_choice
+
+NORMALIZATIONS = ("none", "batch", "layer", "spectral")
+INITIALIZER_ALIASES = {
+    "dcgan": lambda seed: keras.initializers.RandomNormal(0.0, 0.02, seed=seed),
+    "he": lambda seed: keras.initializers.HeNormal(seed=seed),
+    "glorot": lambda seed: keras.initializers.GlorotUniform(seed=seed),
+    "orthogonal": lambda seed: keras.initializers.Orthogonal(seed=seed),
+}
+KERAS_INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+    "lecun_uniform", "random_normal", "random_uniform", "truncated_normal", "orthogonal",
+    "variance_scaling", "zeros", "ones",
+)
+
+
+def known_initializers():
+    """Names accepted by ``kernel_initializer`` (Keras' own plus ``dcgan``, ``he``, ``glorot``)."""
+    return sorted(set(INITIALIZER_ALIASES) | set(KERAS_INITIALIZERS))
+
+
+def check_normalization(normalization, allow_spectral=False):
+    """Return the canonical normalization name; ``None`` means ``"none"``."""
+    name = "none" if normalization is None else normalization
+    allowed = NORMALIZATIONS if allow_spectral else NORMALIZATIONS[:-1]
+    if name == "spectral" and not allow_spectral:
+        raise ValueError(
+            "`normalization='spectral'` is for discriminators; use one of "
+            f"{list(allowed)} here."
+        )
+    return check_choice("normalization", name, allowed)
+
+
+def initializer(name, seed=None):
+    """Return a Keras initializer for ``name`` (a Keras name, an alias, or an instance).
+
+    Example:
+        >>> initializer("dcgan").stddev
+        0.02
+    """
+    if isinstance(name, keras.initializers.Initializer):
+        return name
+    if isinstance(name, dict):
+        return keras.initializers.get(name)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`kernel_initializer` must be a name or a keras.initializers.Initializer; "
+            f"received {name!r}."
+        )
+    if name in INITIALIZER_ALIASES:
+        return INITIALIZER_ALIASES[name](seed)
+    if name in KERAS_INITIALIZERS:
+        init = keras.initializers.get(name)
+        if seed is not None and hasattr(init, "seed"):
+            config = init.get_config()
+            config["seed"] = seed
+            init = init.__class__.from_config(config)
+        return init
+    raise ValueError(
+        f"Unknown `kernel_initializer` {name!r}; known: {known_initializers()}."
+    )
+
+
+def check_activation(name, argument="activation"):
+    """Return ``name`` if Keras knows the activation (``None`` = linear)."""
+    if name is None:
+        return None
+    try:
+        keras.activations.get(name)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"Unknown `{argument}` {name!r}; use a keras.activations name such as 'relu', "
+            "'leaky_relu', 'tanh', 'sigmoid' or None."
+        ) from None
+    return name
+
+
+def dense(units, normalization, init, activation=None, name=None, first=False):
+    """A Dense layer (spectrally normalized when asked) and its normalization/activation layers."""
+    layer = keras.layers.Dense(units, kernel_initializer=init, name=name)
+    return _wrap(layer, normalization, activation, first)
+
+
+def conv(filters, kernel_size, strides, normalization, init, activation=None, transpose=False,
+         name=None, first=False):
+    """A (transposed) Conv2D with 'same' padding and its normalization/activation layers."""
+    cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    layer = cls(filters, kernel_size, strides=strides, padding="same", kernel_initializer=init,
+                name=name)
+    return _wrap(layer, normalization, activation, first)
+
+
+def _wrap(layer, normalization, activation, first):
+    layers = []
+    if normalization == "spectral":
+        layers.append(keras.layers.SpectralNormalization(layer))
+    else:
+        layers.append(layer)
+        # DCGAN practice: no normalization on a discriminator's first layer.
+        if normalization == "batch" and not first:
+            layers.append(keras.layers.BatchNormalization())
+        elif normalization == "layer" and not first:
+            layers.append(keras.layers.LayerNormalization())
+    if activation is not None:
+        layers.append(_activation(activation))
+    return layers
+
+
+def _activation(name):
+    if name == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=0.2)
+    return keras.layers.Activation(name)
+
+
+def apply(layers, x):
+    """Apply a list of layers in order (functional API helper)."""
+    for layer in layers:
+        x = layer(x)
+    return x
