@@ -1,0 +1,195 @@
+"""The ``tfgenopt`` command: ``demo | train | lr-find | landscape | tune | report``.
+
+A user mistake (a bad flag, an unknown name, a missing file) ends with exit code 2 and one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+__all__ = ["main", "build_parser"]
+
+MODEL_KINDS = ("gan", "vae", "autoencoder")
+DATASETS = ("digits", "mnist", "fashion_mnist")
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit code 2, no usage dump
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _data_args(p, image_size=28):
+    p.add_argument("--dataset", choices=DATASETS, default="digits",
+                   help="bundled digits (offline) or a cached keras.datasets set")
+    p.add_argument("--image-size", type=int, default=image_size, choices=(8, 16, 28, 32),
+                   help="image side in pixels (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of data split, weights and noise")
+
+
+def build_parser():
+    """The argument parser of the ``tfgenopt`` command (every subcommand has ``--help``)."""
+    parser = _Parser(prog="tfgenopt",
+                     description="Train, diagnose and tune generative Keras models.")
+    from tfgenopt.version import __version__
+
+    parser.add_argument("--version", action="version", version=f"tfgenopt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("demo", help="the main job on the bundled digits; writes a report")
+    p.add_argument("--out", default="runs/demo", help="output directory (default %(default)s)")
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="GAN epoch budget (default 40, 4 with --quick)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="a one-minute version")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
+    p = sub.add_parser("train", help="train a GAN, VAE or autoencoder and save it")
+    p.add_argument("kind", choices=MODEL_KINDS)
+    _data_args(p)
+    p.add_argument("--epochs", type=_positive_int, default=10)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--optimizer", default="adam", help="any keras.optimizers name")
+    p.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
+    p.add_argument("--loss", default="non_saturating", help="GAN adversarial loss")
+    p.add_argument("--ema", type=float, default=None, help="GAN generator EMA decay, e.g. 0.999")
+    p.add_argument("--latent-dim", type=_positive_int, default=None)
+    p.add_argument("--patience", type=_positive_int, default=5, help="early-stopping patience")
+    p.add_argument("--out", default="runs/train")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
+    p = sub.add_parser("lr-find", help="learning-rate range test; prints the suggested rate")
+    p.add_argument("kind", choices=MODEL_KINDS)
+    _data_args(p)
+    p.add_argument("--optimizer", default="adam")
+    p.add_argument("--min-lr", type=_positive_float, default=1e-6)
+    p.add_argument("--max-lr", type=_positive_float, default=1.0)
+    p.add_argument("--steps", type=_positive_int, default=100)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--out", default="runs/lr_find")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
+    p = sub.add_parser("landscape", help="probe a saved .keras model's loss landscape")
+    p.add_argument("model", help="path of a .keras file")
+    _data_args(p)
+    p.add_argument("--kind", nargs="+", default=["1d", "2d", "hessian"],
+                   choices=("1d", "2d", "hessian", "trace", "noise_scale", "sharpness"))
+    p.add_argument("--grid", type=_positive_int, default=11)
+    p.add_argument("--probe-size", type=_positive_int, default=256)
+    p.add_argument("--out", default="runs/landscape")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
+    p = sub.add_parser("tune", help="run a Keras Tuner search described by a TOML file")
+    from tfgenopt.tuning import cli as tune_cli
+
+    tune_cli.add_arguments(p)
+
+    p = sub.add_parser("report", help="rebuild report.html from a run directory")
+    p.add_argument("run_dir")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``tfgenopt`` console script; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as err:
+        print(f"{err}", file=sys.stderr)
+        return 2
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, UsageError) as err:
+        print(f"tfgenopt {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tfgenopt: interrupted", file=sys.stderr)
+        return 130
+
+
+def _cmd_demo(args):
+    from tfgenopt.demo import run_demo
+
+    summary = run_demo(args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed,
+                       quick=args.quick, verbose=args.verbose)
+    print(f"report: {os.path.join(args.out, 'report.html')}  stop: {summary['gan']['stop_reason']}")
+    return 0
+
+
+def _cmd_train(args):
+    from tfgenopt.commands import train
+
+    result = train(args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_lr_find(args):
+    from tfgenopt.commands import lr_find_command
+
+    result = lr_find_command(args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_landscape(args):
+    from tfgenopt.commands import landscape_command
+
+    result = landscape_command(args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_tune(args):
+    from tfgenopt.tuning import cli as tune_cli
+
+    return tune_cli.run(args)
+
+
+def _cmd_report(args):
+    from tfgenopt.report import build_report
+
+    print(build_report(args.run_dir))
+    return 0
+
+
+COMMANDS = {
+    "demo": _cmd_demo,
+    "train": _cmd_train,
+    "lr-find": _cmd_lr_find,
+    "landscape": _cmd_landscape,
+    "tune": _cmd_tune,
+    "report": _cmd_report,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
