@@ -1,0 +1,148 @@
+"""What the ``train``, ``lr-find`` and ``landscape`` subcommands do, as plain functions.
+
+Each takes the parsed ``argparse.Namespace`` of :mod:`tfgenopt.cli` and returns a small
+JSON-able dict that the command prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+__all__ = ["make_model", "train", "lr_find_command", "landscape_command"]
+
+
+def _load(args, flatten, value_range=(0.0, 1.0)):
+    from tfgenopt.data import load
+
+    return load(args.dataset, image_size=args.image_size, flatten=flatten, seed=args.seed,
+                value_range=value_range)
+
+
+def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating", ema=None,
+               latent_dim=None, seed=0):
+    """Build and compile the toolkit's recommended model of ``kind`` for flat ``input_dim`` data.
+
+    ``gan``: the dense 100-64-32-784-style GAN with Adam(2e-4, beta_1=0.5) for both players
+    (TTUR-ready); ``vae``: dense VAE; ``autoencoder``: the classic dense autoencoder.
+
+    Example:
+        >>> ae = make_model("autoencoder", 784)
+    """
+    import keras
+
+    from tfgenopt import builders, models
+
+    def opt(default_lr, **kwargs):
+        if optimizer == "adam":
+            return keras.optimizers.Adam(lr or default_lr, **kwargs)
+        o = keras.optimizers.get(optimizer)
+        o.learning_rate = lr or default_lr
+        return o
+
+    if kind == "autoencoder":
+        model = builders.dense_autoencoder(input_dim, seed=seed)
+        model.compile(opt(1e-3), "binary_crossentropy")
+        return model
+    if kind == "vae":
+        latent = latent_dim or 8
+        model = models.VAE(builders.vae_encoder(input_dim, latent, seed=seed),
+                           builders.vae_decoder(latent, input_dim, seed=seed), seed=seed)
+        model.compile(opt(1e-3))
+        return model
+    if kind == "gan":
+        latent = latent_dim or 100
+        model = models.GAN(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
+                           builders.dense_discriminator(input_dim, seed=seed + 1),
+                           latent_dim=latent, ema=ema, seed=seed)
+        model.compile(d_optimizer=opt(2e-4, beta_1=0.5) if optimizer == "adam" else opt(2e-4),
+                      g_optimizer=opt(2e-4, beta_1=0.5) if optimizer == "adam" else opt(2e-4),
+                      loss=loss)
+        return model
+    raise ValueError(f"`kind` must be one of ['autoencoder', 'gan', 'vae']; received {kind!r}.")
+
+
+def train(args):
+    """Train a model of ``args.kind`` on ``args.dataset`` and save it with its curves."""
+    import keras
+
+    from tfgenopt import callbacks, plotting
+    from tfgenopt.report import _jsonable
+
+    x_train, x_val = _load(args, flatten=True)
+    model = make_model(args.kind, x_train.shape[1], args.optimizer, args.lr, args.loss, args.ema,
+                       args.latent_dim, args.seed)
+    supervised = args.kind == "autoencoder"
+    fit_x = (x_train, x_train) if supervised else (x_train,)
+    val = (x_val, x_val) if supervised else (x_val,)
+    monitor = "val_loss" if args.kind != "gan" else "val_g_loss"
+    initial = model.evaluate(*val, verbose=0, return_dict=True)
+    os.makedirs(args.out, exist_ok=True)
+    cbs = [callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
+                                   restore_best_weights=True)]
+    if args.kind != "autoencoder":
+        cbs.append(callbacks.SampleGrid(every=max(1, args.epochs // 5), n=36,
+                                        out_dir=os.path.join(args.out, "samples"),
+                                        seed=args.seed))
+    history = model.fit(*fit_x, validation_data=val, epochs=args.epochs,
+                        batch_size=args.batch_size, callbacks=cbs, verbose=args.verbose)
+    model.save(os.path.join(args.out, "model.keras"))
+    with open(os.path.join(args.out, "history.json"), "w") as fh:
+        json.dump(_jsonable(history.history), fh, indent=2)
+    keys = ["loss"] if args.kind != "gan" else ["d_loss", "g_loss"]
+    plotting.save_figure(plotting.plot_history(history, keys=keys, title=args.kind),
+                         os.path.join(args.out, "curves.png"))
+    final = model.evaluate(*val, verbose=0, return_dict=True)
+    result = {f"val_{k}": float(v) for k, v in final.items()}
+    result.update({f"initial_val_{k}": float(v) for k, v in initial.items()})
+    result["epochs_run"] = len(history.history[keys[0]])
+    result["stop_reason"] = getattr(model, "stop_reason", None)
+    result["out"] = args.out
+    del keras
+    return result
+
+
+def lr_find_command(args):
+    """Run the LR range test for a fresh model of ``args.kind``; save the figure."""
+    from tfgenopt import lr_find, plotting
+
+    x_train, _ = _load(args, flatten=True)
+    model = make_model(args.kind, x_train.shape[1], args.optimizer, seed=args.seed)
+    data = (x_train, x_train) if args.kind == "autoencoder" else (x_train, None)
+    result = lr_find(model, data[0], data[1], min_lr=args.min_lr, max_lr=args.max_lr,
+                     steps=args.steps, batch_size=args.batch_size, verbose=args.verbose)
+    os.makedirs(args.out, exist_ok=True)
+    path = plotting.save_figure(result.plot(), os.path.join(args.out, "lr_find.png"))
+    return {"suggested_lr": float(result.suggestion), "min_loss_lr_div_10":
+            float(result.min_loss_lr / 10), "figure": path}
+
+
+def landscape_command(args):
+    """Probe a saved ``.keras`` model's loss landscape on a probe set of the dataset."""
+    import keras
+
+    from tfgenopt import landscape, plotting
+
+    if not os.path.exists(args.model):
+        raise FileNotFoundError(f"`model` {args.model!r} does not exist.")
+    model = keras.saving.load_model(args.model)
+    x_train, _ = _load(args, flatten=len(model.inputs[0].shape) == 2
+                       if hasattr(model, "inputs") and model.inputs else True)
+    probe = x_train[: args.probe_size]
+    data = (probe, probe) if not hasattr(model, "networks") else probe
+    os.makedirs(args.out, exist_ok=True)
+    result = {}
+    rng = np.random.default_rng(args.seed)
+    del rng
+    if "1d" in args.kind or "2d" in args.kind:
+        surf = landscape.surface_2d(model, data, grid=args.grid, seed=args.seed,
+                                    verbose=args.verbose)
+        plotting.save_figure(plotting.plot_surface_2d(surf), os.path.join(args.out, "surface.png"))
+        result["surface_min"] = float(np.min(surf.losses))
+    if "hessian" in args.kind:
+        eig = landscape.hessian_eigenvalues(model, data, k=1, seed=args.seed, verbose=args.verbose)
+        result["hessian_top"] = float(np.max(eig))
+    result["out"] = args.out
+    return result
