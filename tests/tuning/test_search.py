@@ -1,0 +1,215 @@
+"""Tests of tfgenopt/tuning/search.py: a small search on digits, resume, seeds, objectives."""
+
+import csv
+import json
+import os
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+from tfgenopt import tuning
+from tfgenopt.tuning.search import default_callbacks
+
+SMALL = {"epochs": 2, "batch_size": 64, "units": 32, "depth": 1, "latent_dim": 16,
+         "normalization": "none", "kernel_initializer": "glorot_uniform",
+         "optimizer": ["adam", "sgd"], "learning_rate": {"min": 1e-4, "max": 3e-2,
+                                                          "sampling": "log"}}
+
+
+@pytest.fixture(scope="module")
+def data():
+    import tfgenopt as tg
+
+    xt, xv = tg.data.load_digits(image_size=8, flatten=True)
+    return xt[:600], xv[:200]
+
+
+@pytest.fixture(scope="module")
+def small_search(data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("search")
+    hm = tuning.AutoencoderHyperModel(64, overrides=SMALL, seed=1)
+    result = tuning.search(hm, data[0], data[1], max_trials=3, directory=folder, seed=3,
+                           verbose=0)
+    return result, folder
+
+
+class TestRandomSearch:
+    def test_every_trial_completes(self, small_search):
+        result, _ = small_search
+        assert len(result.trials) == 3
+        assert set(result.statuses().values()) == {"COMPLETED"}
+
+    def test_best_trial_beats_worst(self, small_search):
+        result, _ = small_search
+        scores = [row["score"] for row in result.trials]
+        assert result.best_score == min(scores)
+        assert result.best_score < max(scores)
+
+    def test_csv_has_one_row_per_trial(self, small_search, tmp_path):
+        result, _ = small_search
+        path = result.to_csv(tmp_path / "trials.csv")
+        with open(path) as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["trial_id"] for r in rows] == [t["trial_id"] for t in result.trials]
+        assert {"optimizer", "learning_rate", "score", "status"} <= set(rows[0])
+
+    def test_json_holds_best_and_all_trials(self, small_search, tmp_path):
+        result, _ = small_search
+        with open(result.to_json(tmp_path / "r.json")) as fh:
+            saved = json.load(fh)
+        assert len(saved["trials"]) == 3
+        assert saved["best_score"] == pytest.approx(result.best_score)
+        assert saved["best_hyperparameters"]["optimizer"] in ("adam", "sgd")
+
+    def test_learning_curves_are_saved_per_trial(self, small_search):
+        result, _ = small_search
+        histories = result.histories()
+        assert sorted(histories) == sorted(t["trial_id"] for t in result.trials)
+        for tid, hist in histories.items():
+            row = next(t for t in result.trials if t["trial_id"] == tid)
+            assert len(hist["val_loss"]) == 2
+            assert min(hist["val_loss"]) == pytest.approx(row["score"], rel=1e-6)
+
+    def test_best_model_reproduces_the_best_score(self, small_search, data):
+        result, _ = small_search
+        model = result.best_model
+        loss = model.evaluate(data[1], data[1], batch_size=64, verbose=0)
+        assert loss == pytest.approx(result.best_score, rel=1e-4)
+        assert int(model.optimizer.iterations.numpy()) > 0  # optimizer state restored too
+
+    def test_save_writes_tables_and_figures(self, small_search, tmp_path):
+        result, _ = small_search
+        paths = result.save(tmp_path / "out")
+        names = sorted(os.path.basename(p) for p in paths)
+        assert names == ["learning_curves.png", "objective_vs_hyperparameters.png",
+                         "objective_vs_trial.png", "results.json", "trials.csv"]
+        assert all(os.path.getsize(p) > 0 for p in paths)
+
+
+class _CountingHyperModel(tuning.AutoencoderHyperModel):
+    """Counts fit calls; raises KeyboardInterrupt on call ``interrupt_at`` (an interruption)."""
+
+    def __init__(self, *args, interrupt_at=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+        self.interrupt_at = interrupt_at
+
+    def fit(self, hp, model, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        return super().fit(hp, model, *args, **kwargs)
+
+
+class TestResume:
+    def test_interrupted_search_resumes_without_redoing_finished_trials(self, data, tmp_path):
+        over = dict(SMALL, epochs=1)
+        first = _CountingHyperModel(64, overrides=over, seed=1, interrupt_at=2)
+        with pytest.raises(KeyboardInterrupt):
+            tuning.search(first, data[0], data[1], max_trials=3, directory=tmp_path,
+                          project_name="p", seed=0, verbose=0)
+        with open(tmp_path / "p" / "trial_0" / "trial.json") as fh:
+            trial0 = json.load(fh)
+        assert trial0["status"] == "COMPLETED"
+
+        again = _CountingHyperModel(64, overrides=over, seed=1)
+        result = tuning.search(again, data[0], data[1], max_trials=3, directory=tmp_path,
+                               project_name="p", seed=0, verbose=0)
+        assert again.calls == 2  # the interrupted trial and the last one; trial 0 kept
+        assert set(result.statuses().values()) == {"COMPLETED"}
+        assert len(result.trials) == 3
+        row0 = next(t for t in result.trials if t["trial_id"] == "0")
+        assert row0["score"] == pytest.approx(trial0["score"])
+
+    def test_overwrite_starts_afresh(self, data, tmp_path):
+        over = dict(SMALL, epochs=1)
+        tuning.search(tuning.AutoencoderHyperModel(64, overrides=over), data[0], data[1],
+                      max_trials=1, directory=tmp_path, project_name="p", verbose=0)
+        hm = _CountingHyperModel(64, overrides=over)
+        result = tuning.search(hm, data[0], data[1], max_trials=1, directory=tmp_path,
+                               project_name="p", overwrite=True, verbose=0)
+        assert hm.calls == 1 and len(result.trials) == 1
+
+
+class TestSeeds:
+    def test_same_seed_repeats_the_search(self, data, tmp_path):
+        runs = []
+        for name in ("a", "b"):
+            hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=1), seed=7)
+            r = tuning.search(hm, data[0], data[1], max_trials=2, directory=tmp_path,
+                              project_name=name, seed=11, verbose=0)
+            runs.append(r.trials)
+        a, b = runs
+        for ra, rb in zip(a, b):
+            assert ra["optimizer"] == rb["optimizer"]
+            assert ra["learning_rate"] == rb["learning_rate"]
+            assert ra["score"] == pytest.approx(rb["score"], rel=1e-5)
+
+
+class TestTunersAndObjectives:
+    def test_grid_search_visits_every_choice_once(self, data, tmp_path):
+        over = dict(SMALL, epochs=1, learning_rate=1e-3)
+        hm = tuning.AutoencoderHyperModel(64, overrides=over, seed=0)
+        result = tuning.search(hm, data[0], data[1], tuner="grid", max_trials=5,
+                               directory=tmp_path, verbose=0)
+        assert sorted(t["optimizer"] for t in result.trials) == ["adam", "sgd"]
+        assert set(result.statuses().values()) == {"COMPLETED"}
+
+    def test_custom_objective_is_used(self, data, tmp_path):
+        hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=2), seed=0)
+        result = tuning.search(hm, data[0], None, tuner="hyperband", max_epochs=2,
+                               objective=keras_tuner.Objective("loss", "min"),
+                               directory=tmp_path, verbose=0)
+        hist = result.histories()[result.best_trial_id]
+        assert result.objective == "loss"
+        assert result.best_score == pytest.approx(min(hist["loss"]))
+        assert set(result.statuses().values()) == {"COMPLETED"}
+
+    def test_bayesian_without_scikit_learn_fails_before_any_trial(self, data, tmp_path):
+        import importlib.util
+
+        if importlib.util.find_spec("sklearn") is not None:
+            pytest.skip("scikit-learn is installed")
+        with pytest.raises(ImportError, match="`tuner='bayesian'` needs sklearn"):
+            tuning.search(tuning.AutoencoderHyperModel(64), data[0], data[1], tuner="bayesian",
+                          directory=tmp_path)
+        assert not os.listdir(tmp_path)
+
+    def test_failed_trial_warns_and_is_not_completed(self, data, tmp_path):
+        class Broken(tuning.AutoencoderHyperModel):
+            def fit(self, *args, **kwargs):
+                raise ValueError("boom")
+
+        with pytest.warns(RuntimeWarning, match="1 of 1 trials did not complete.*boom"):
+            result = tuning.search(Broken(64, overrides=SMALL), data[0], data[1],
+                                   max_trials=1, directory=tmp_path, verbose=0)
+        assert result.statuses() == {"0": "FAILED"} or result.statuses() == {"0": "INVALID"}
+
+    @pytest.mark.parametrize("name,direction", [("val_loss", "min"), ("val_kid", "min"),
+                                                ("val_recall", "max"), ("g_loss", "min")])
+    def test_objective_direction_is_inferred(self, name, direction):
+        assert tuning.resolve_objective(name).direction == direction
+
+    def test_unknown_objective_direction_asks_for_an_objective(self):
+        with pytest.raises(ValueError, match="keras_tuner.Objective\\('val_score'"):
+            tuning.resolve_objective("val_score")
+
+    def test_validation_objective_needs_validation_data(self, data):
+        with pytest.raises(ValueError, match="`objective='val_loss'`.*None"):
+            tuning.search(tuning.AutoencoderHyperModel(64), data[0], None)
+
+    def test_unknown_tuner_lists_known(self, data, tmp_path):
+        with pytest.raises(ValueError, match=r"`tuner` must be one of \['bayesian', 'grid'"):
+            tuning.search(tuning.AutoencoderHyperModel(64), data[0], data[1], tuner="evolution",
+                          directory=tmp_path)
+        assert not os.listdir(tmp_path)  # failed before creating anything
+
+    def test_early_stopping_comes_after_user_callbacks(self):
+        user = keras.callbacks.TerminateOnNaN()
+        cbs = default_callbacks(None, keras_tuner.Objective("val_loss", "min"), np.zeros((2, 4)),
+                                [user], early_stopping=True, patience=2)
+        assert cbs[0] is user
+        assert type(cbs[-1]).__name__ == "EarlyStopping" and cbs[-1].monitor == "val_loss"
+        assert cbs[-1].patience == 2

@@ -1,0 +1,33 @@
+"""Keras Tuner experiments: HyperModels, ``search()``, results, TOML scripts, distributed runs."""
+
+from tfgenopt.tuning.compare import compare_optimizers
+from tfgenopt.tuning.generative import GANHyperModel, VAEHyperModel
+from tfgenopt.tuning.hypermodels import (
+    OPTIMIZERS,
+    AutoencoderHyperModel,
+    EpochCosineDecay,
+    TunableHyperModel,
+    make_optimizer,
+)
+from tfgenopt.tuning.results import SearchResult, trial_table
+from tfgenopt.tuning.search import TUNERS, make_tuner, resolve_objective, search
+from tfgenopt.tuning.space import Param, SearchSpace
+
+__all__ = [
+    "AutoencoderHyperModel",
+    "VAEHyperModel",
+    "GANHyperModel",
+    "TunableHyperModel",
+    "EpochCosineDecay",
+    "make_optimizer",
+    "OPTIMIZERS",
+    "search",
+    "make_tuner",
+    "resolve_objective",
+    "TUNERS",
+    "SearchResult",
+    "trial_table",
+    "Param",
+    "SearchSpace",
+    "compare_optimizers",
+]

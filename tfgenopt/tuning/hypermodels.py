@@ -1,0 +1,326 @@
+"""Keras Tuner HyperModels: ``build(hp)`` builds one trial's model, ``fit`` trains it.
+
+Every HyperModel tunes the optimizer (SGD with momentum, Adam, RMSprop, Adagrad), the
+learning rate (log scale), the batch size (in :meth:`TunableHyperModel.fit`), the epoch
+budget, normalization, initializer, widths, depth and latent size, each with a default range
+the user can override, narrow or fix through ``overrides`` (see :mod:`tfgenopt.tuning.space`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import keras
+import keras_tuner
+import numpy as np
+
+from tfgenopt import builders
+from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt.builders._blocks import known_initializers
+from tfgenopt.models import protocol
+from tfgenopt.tuning import space as S
+from tfgenopt.tuning._checkpoint import defer_checkpoints
+
+__all__ = [
+    "TunableHyperModel",
+    "AutoencoderHyperModel",
+    "make_optimizer",
+    "OPTIMIZERS",
+    "EpochCosineDecay",
+]
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
+NORMALIZATIONS = ("none", "batch", "layer")
+SCHEDULES = ("constant", "cosine")
+
+
+def make_optimizer(name, learning_rate, momentum=0.9):
+    """Return a fresh Keras optimizer by name: SGD (with momentum), Adam, RMSprop or Adagrad.
+
+    Args:
+        name: one of ``"sgd"``, ``"adam"``, ``"rmsprop"``, ``"adagrad"``.
+        learning_rate: the (initial) learning rate.
+        momentum: SGD's momentum (ignored by the others).
+
+    Returns:
+        A ``keras.optimizers.Optimizer``.
+
+    Example:
+        >>> make_optimizer("sgd", 0.01).momentum
+        0.9
+    """
+    check_choice("optimizer", name, OPTIMIZERS)
+    lr = float(learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=float(momentum))
+    return {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+            "adagrad": keras.optimizers.Adagrad}[name](learning_rate=lr)
+
+
+@keras.saving.register_keras_serializable(package="tfgenopt")
+class EpochCosineDecay(keras.callbacks.Callback):
+    """Anneal every optimizer's learning rate along a half cosine, once per epoch.
+
+    The rate of each optimizer (``model.optimizers_by_name()``, so both GAN optimizers) starts
+    at the value it has when training begins and reaches ``final_fraction`` of it after
+    ``epochs`` epochs. It is the ``lr_schedule="cosine"`` choice of the HyperModels.
+
+    Args:
+        epochs: the epoch budget the cosine spans.
+        final_fraction: the fraction of the initial rate left at the end.
+
+    Example:
+        >>> cb = EpochCosineDecay(epochs=10)
+        >>> round(cb.factor(5), 3)
+        0.5
+    """
+
+    def __init__(self, epochs, final_fraction=0.0):
+        super().__init__()
+        self.epochs = check_int("epochs", epochs, minimum=1)
+        self.final_fraction = float(final_fraction)
+        self._base = {}
+
+    def factor(self, epoch):
+        """The multiplier of the initial rate at the start of ``epoch``."""
+        t = min(epoch, self.epochs) / self.epochs
+        return self.final_fraction + (1 - self.final_fraction) * 0.5 * (1 + math.cos(math.pi * t))
+
+    def on_train_begin(self, logs=None):
+        self._base = {
+            name: float(keras.ops.convert_to_numpy(opt.learning_rate))
+            for name, opt in protocol.optimizers(self.model).items()
+        }
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for name, opt in protocol.optimizers(self.model).items():
+            opt.learning_rate = self._base[name] * self.factor(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            for name, opt in protocol.optimizers(self.model).items():
+                logs.setdefault(protocol.lr_log_key(name),
+                                float(keras.ops.convert_to_numpy(opt.learning_rate)))
+
+    def get_config(self):
+        return {"epochs": self.epochs, "final_fraction": self.final_fraction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def common_space(batch_sizes=(32, 64, 128), epochs=10):
+    """The hyperparameters every HyperModel shares, with their default ranges."""
+    return {
+        "optimizer": S.choice("adam", "rmsprop", "sgd", "adagrad", allowed=OPTIMIZERS),
+        "learning_rate": S.float_range(1e-4, 1e-2, "log"),
+        "momentum": S.fixed(0.9, legal=(0.0, 1.0), dtype="float"),
+        "batch_size": S.choice(*batch_sizes, legal=(1, None)),
+        "epochs": S.fixed(epochs, legal=(1, None)),
+        "lr_schedule": S.fixed("constant", allowed=SCHEDULES),
+        "normalization": S.choice(*NORMALIZATIONS, allowed=NORMALIZATIONS),
+        "kernel_initializer": S.choice("glorot_uniform", "he_normal", "orthogonal",
+                                       allowed=tuple(known_initializers())),
+    }
+
+
+class TunableHyperModel(keras_tuner.HyperModel):
+    """Base of the tfgenopt HyperModels: a search space with overrides and a ``fit`` that
+    honours the tuned batch size and epoch budget.
+
+    Subclasses implement ``default_space()``, ``build_model(values)`` (returns a compiled
+    model) and ``train_data(x, y)`` / ``default_objective``.
+
+    Args:
+        overrides: ``{name: value | [choices] | {"min", "max", "sampling", "step"}}``;
+            unknown names and impossible ranges raise ``ValueError`` here.
+        seed: seed of the initializers and of the per-trial data shuffling.
+        name: the HyperModel's name.
+    """
+
+    default_objective = ("val_loss", "min")
+
+    def __init__(self, overrides=None, seed=None, name=None):
+        super().__init__(name=name, tunable=True)
+        if seed is not None:
+            check_int("seed", seed, minimum=0)
+        if overrides is not None and not isinstance(overrides, dict):
+            raise TypeError(f"`overrides` must be a dict; received {type(overrides).__name__}.")
+        self.seed = seed
+        self.space = S.SearchSpace(self.default_space(), overrides)
+
+    def default_space(self):
+        """``{name: Param}``: the default ranges (override in subclasses)."""
+        return common_space()
+
+    def values(self, hp):
+        """Register every hyperparameter of the space on ``hp`` and return their values."""
+        return {name: self.space.get(hp, name) for name in self.space.names()}
+
+    def build(self, hp):
+        """Build and compile the model for the trial's hyperparameters ``hp``."""
+        return self.build_model(self.values(hp))
+
+    def build_model(self, values):
+        raise NotImplementedError
+
+    def optimizer(self, values, prefix=""):
+        """A fresh optimizer from ``values`` (``{prefix}learning_rate`` for per-network rates)."""
+        return make_optimizer(values["optimizer"], values[f"{prefix}learning_rate"],
+                              values["momentum"])
+
+    def train_data(self, x, y, batch_size, shuffle):
+        """The ``tf.data`` input of ``fit`` for arrays ``x`` (``y``: targets or labels)."""
+        from tfgenopt.data import as_dataset
+
+        return as_dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=self.seed or 0)
+
+    def _as_input(self, data, batch_size, shuffle):
+        if data is None or not isinstance(data, (np.ndarray, list, tuple)):
+            return data  # None, a tf.data.Dataset or a generator: passed through.
+        if isinstance(data, (list, tuple)):
+            x, y = data[0], (data[1] if len(data) > 1 else None)
+        else:
+            x, y = data, None
+        return self.train_data(np.asarray(x), None if y is None else np.asarray(y),
+                               batch_size, shuffle)
+
+    def fit(self, hp, model, x, y=None, validation_data=None, callbacks=None, epochs=None,
+            verbose=0, **kwargs):
+        """Train one trial's ``model`` with the tuned batch size and epoch budget.
+
+        Args:
+            hp: the trial's ``keras_tuner.HyperParameters``.
+            model: the model :meth:`build` returned.
+            x: training arrays (or a ``tf.data.Dataset``, then batching is the user's).
+            y: optional labels/targets for ``x``.
+            validation_data: arrays, ``(x, y)`` or a dataset.
+            callbacks: Keras callbacks (Keras Tuner adds its own).
+            epochs: overrides the tuned ``epochs`` (Hyperband passes its own budget).
+            verbose: Keras' ``fit`` verbosity.
+            **kwargs: passed to ``model.fit`` (``initial_epoch``, ...).
+
+        Returns:
+            The ``keras.callbacks.History``.
+
+        Example:
+            >>> hm = AutoencoderHyperModel(64, overrides={"epochs": 1})
+            >>> hp = keras_tuner.HyperParameters()
+            >>> history = hm.fit(hp, hm.build(hp), x_train)  # doctest: +SKIP
+        """
+        if "batch_size" in kwargs:
+            raise ValueError(
+                "`batch_size` is a tuned hyperparameter; fix it with "
+                "`overrides={'batch_size': N}` instead of passing it to fit."
+            )
+        values = self.values(hp)
+        batch_size = values["batch_size"]
+        epochs = values["epochs"] if epochs is None else epochs
+        if isinstance(x, np.ndarray) or isinstance(x, (list, tuple)) or y is not None:
+            x = self._as_input(x if y is None else (x, y), batch_size, shuffle=True)
+            kwargs.setdefault("shuffle", False)  # the dataset reshuffles every epoch itself.
+        validation_data = self._as_input(validation_data, batch_size, shuffle=False)
+        callbacks = defer_checkpoints(callbacks or [])
+        if values["lr_schedule"] == "cosine":
+            callbacks.insert(0, EpochCosineDecay(epochs=values["epochs"]))
+        return model.fit(x, validation_data=validation_data, epochs=epochs,
+                         callbacks=callbacks, verbose=verbose, **kwargs)
+
+    def config(self):
+        """A JSON-friendly description: class, seed and the search space."""
+        return {"class": type(self).__name__, "seed": self.seed, "space": self.space.to_dict()}
+
+
+def _input_shape(name, value):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (check_int(name, value, minimum=1),)
+    try:
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be an int or a shape tuple; received {value!r}.") from None
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise ValueError(
+            f"`{name}` must be a vector length or an image shape (h, w, c); received {value!r}."
+        )
+    return shape
+
+
+def conv_stages(size):
+    """How many stride-2 stages divide an image side of ``size`` pixels (at most 3)."""
+    n = 0
+    while size % 2 ** (n + 1) == 0 and n < 3 and size // 2 ** (n + 1) >= 2:
+        n += 1
+    return max(n, 1)
+
+
+def dense_widths(units, depth, latent_dim=None):
+    """Hidden widths that halve per layer: ``units, units/2, ...`` (then ``latent_dim``)."""
+    floor = latent_dim or 1
+    widths = tuple(max(int(units) // 2**i, floor) for i in range(int(depth)))
+    return widths + ((int(latent_dim),) if latent_dim else ())
+
+
+class AutoencoderHyperModel(TunableHyperModel):
+    """Tunes a dense (vectors) or convolutional (images) autoencoder built by ``tfgenopt``.
+
+    Tuned by default: optimizer, learning rate, batch size, normalization, initializer,
+    first-layer width ``units``, ``depth`` and (dense) code size ``latent_dim``; fixed by
+    default: ``epochs=10``, ``momentum=0.9``, ``lr_schedule="constant"``.
+
+    Args:
+        input_shape: vector length (784) or image shape ``(28, 28, 1)``.
+        overrides: search-space overrides, e.g. ``{"optimizer": "adam", "epochs": 2}``.
+        output_activation: ``"sigmoid"`` (data in [0, 1]) or ``"tanh"`` ([-1, 1]).
+        loss: reconstruction loss; default binary cross-entropy for sigmoid, MSE for tanh.
+        seed: seed of the initializers and the data order.
+        name: the HyperModel's name.
+
+    Example:
+        >>> hm = AutoencoderHyperModel(784, overrides={"optimizer": ["adam", "sgd"]})
+        >>> model = hm.build(keras_tuner.HyperParameters())
+        >>> model.output_shape
+        (None, 784)
+    """
+
+    def __init__(self, input_shape=784, overrides=None, output_activation="sigmoid", loss=None,
+                 seed=None, name="autoencoder"):
+        self.input_shape = _input_shape("input_shape", input_shape)
+        self.output_activation = check_choice("output_activation", output_activation,
+                                              ("sigmoid", "tanh"))
+        self.loss = loss or ("binary_crossentropy" if output_activation == "sigmoid" else "mse")
+        super().__init__(overrides=overrides, seed=seed, name=name)
+
+    @property
+    def is_conv(self):
+        return len(self.input_shape) == 3
+
+    def default_space(self):
+        space = common_space()
+        if self.is_conv:
+            space["units"] = S.choice(16, 32, legal=(1, None))
+            space["depth"] = S.int_range(1, conv_stages(self.input_shape[0]))
+        else:
+            space["units"] = S.choice(32, 64, 128, legal=(1, None))
+            space["depth"] = S.int_range(1, 2)
+            space["latent_dim"] = S.choice(16, 32, legal=(1, None))
+        return space
+
+    def build_model(self, values):
+        common = dict(normalization=values["normalization"],
+                      kernel_initializer=values["kernel_initializer"],
+                      output_activation=self.output_activation, seed=self.seed)
+        if self.is_conv:
+            stages = min(int(values["depth"]), conv_stages(self.input_shape[0]))
+            filters = tuple(int(values["units"]) * 2**i for i in range(stages))
+            model = builders.conv_autoencoder(self.input_shape, filters=filters, **common)
+        else:
+            hidden = dense_widths(values["units"], values["depth"], values["latent_dim"])
+            model = builders.dense_autoencoder(self.input_shape[0], hidden=hidden, **common)
+        model.compile(optimizer=self.optimizer(values), loss=self.loss)
+        return model
+
+    def train_data(self, x, y, batch_size, shuffle):
+        x = check_array("x", x)
+        return super().train_data(x, x if y is None else y, batch_size, shuffle)

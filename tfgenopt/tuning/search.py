@@ -1,0 +1,299 @@
+"""``search()``: wire a HyperModel, a Keras Tuner tuner, early stopping and quality metrics.
+
+The tuner owns the search loop, the HyperModel owns one trial, the callbacks measure;
+``search`` only connects them and returns a :class:`~tfgenopt.tuning.results.SearchResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import warnings
+
+import keras
+import keras_tuner
+import numpy as np
+
+from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt.tuning.distributed import role_of
+from tfgenopt.tuning.results import HISTORY_FILE, SearchResult
+
+__all__ = ["search", "make_tuner", "resolve_objective", "TUNERS"]
+
+TUNERS = ("random", "bayesian", "hyperband", "grid")
+_MIN_WORDS = ("loss", "fid", "kid", "error", "mse", "mae")
+_MAX_WORDS = ("precision", "recall", "coverage", "accuracy", "auc")
+
+
+class _RecordsHistory:
+    """Tuner mixin: saves each trial's per-epoch logs as ``trial_XX/history.json``."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        histories = super().run_trial(trial, *args, **kwargs)
+        records = []
+        for h in histories if isinstance(histories, list) else [histories]:
+            if isinstance(h, keras.callbacks.History):
+                records.append({k: [float(v) for v in vals] for k, vals in h.history.items()})
+        path = os.path.join(self.get_trial_dir(trial.trial_id), HISTORY_FILE)
+        with open(path, "w") as fh:
+            json.dump({"tuner_id": self.tuner_id, "executions": records}, fh)
+        return histories
+
+
+class RandomSearch(_RecordsHistory, keras_tuner.RandomSearch):
+    """``keras_tuner.RandomSearch`` that also saves each trial's learning curves."""
+
+
+class BayesianOptimization(_RecordsHistory, keras_tuner.BayesianOptimization):
+    """``keras_tuner.BayesianOptimization`` that also saves each trial's learning curves."""
+
+
+class Hyperband(_RecordsHistory, keras_tuner.Hyperband):
+    """``keras_tuner.Hyperband`` that also saves each trial's learning curves."""
+
+
+class GridSearch(_RecordsHistory, keras_tuner.GridSearch):
+    """``keras_tuner.GridSearch`` that also saves each trial's learning curves."""
+
+
+_TUNER_CLASSES = {"random": RandomSearch, "bayesian": BayesianOptimization,
+                  "hyperband": Hyperband, "grid": GridSearch}
+
+
+def _require_bayesian():
+    """Keras Tuner's Bayesian optimization needs scikit-learn and scipy (``keras-tuner[bayesian]``)."""
+    import importlib.util
+
+    missing = [m for m in ("sklearn", "scipy") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImportError(
+            f"`tuner='bayesian'` needs {' and '.join(missing)} (pip install 'keras-tuner[bayesian]' "
+            "or scikit-learn); use 'random', 'hyperband' or 'grid' otherwise."
+        )
+
+
+def resolve_objective(objective, hypermodel=None):
+    """Return a ``keras_tuner.Objective`` for a name, an ``Objective`` or ``None``.
+
+    ``None`` takes the HyperModel's default (``val_loss`` for autoencoders and VAEs,
+    ``val_kid`` for GANs). A name's direction is inferred for losses and quality metrics
+    (``*loss``, ``*fid``, ``*kid``: min; ``*precision``, ``*recall``, ``*coverage``: max);
+    other names must come as ``keras_tuner.Objective(name, direction)``.
+
+    Example:
+        >>> resolve_objective("val_kid").direction
+        'min'
+    """
+    if objective is None:
+        name, direction = getattr(hypermodel, "default_objective", ("val_loss", "min"))
+        return keras_tuner.Objective(name, direction)
+    if isinstance(objective, keras_tuner.Objective):
+        return objective
+    if not isinstance(objective, str):
+        raise TypeError(
+            "`objective` must be a metric name or a keras_tuner.Objective; "
+            f"received {objective!r}."
+        )
+    low = objective.lower()
+    if any(low.endswith(w) for w in _MAX_WORDS):
+        return keras_tuner.Objective(objective, "max")
+    if any(low.endswith(w) for w in _MIN_WORDS):
+        return keras_tuner.Objective(objective, "min")
+    raise ValueError(
+        f"Cannot infer whether `objective={objective!r}` should be minimized or maximized; "
+        f"pass keras_tuner.Objective({objective!r}, direction='min' or 'max')."
+    )
+
+
+def make_tuner(hypermodel, tuner="random", objective=None, max_trials=10, max_epochs=None,
+               directory="tuning", project_name=None, overwrite=False, seed=None,
+               executions_per_trial=1, **tuner_kwargs):
+    """Construct the Keras Tuner tuner ``search`` uses (also for chief/worker processes).
+
+    Args:
+        hypermodel: a tfgenopt (or any keras_tuner) HyperModel.
+        tuner: ``"random"``, ``"bayesian"``, ``"hyperband"`` or ``"grid"``.
+        objective: a metric name or ``keras_tuner.Objective``; ``None``: the HyperModel's.
+        max_trials: trial budget (random, bayesian, grid).
+        max_epochs: Hyperband's epoch budget (default: the HyperModel's largest ``epochs``).
+        directory, project_name: where trials are saved (``project_name`` defaults to the
+            HyperModel's name).
+        overwrite: start afresh; ``False`` resumes a search found in the folder.
+        seed: the oracle's seed (reproducible hyperparameter draws).
+        executions_per_trial: repeats averaged per trial.
+        **tuner_kwargs: passed to the Keras Tuner class.
+
+    Returns:
+        A Keras Tuner tuner.
+
+    Example:
+        >>> t = make_tuner(AutoencoderHyperModel(64), "random", max_trials=2)  # doctest: +SKIP
+    """
+    check_choice("tuner", tuner, TUNERS)
+    max_trials = check_int("max_trials", max_trials, minimum=1)
+    executions_per_trial = check_int("executions_per_trial", executions_per_trial, minimum=1)
+    if seed is not None:
+        check_int("seed", seed, minimum=0)
+    objective = resolve_objective(objective, hypermodel)
+    common = dict(hypermodel=hypermodel, objective=objective, directory=os.fspath(directory),
+                  project_name=project_name or getattr(hypermodel, "name", None) or "search",
+                  overwrite=bool(overwrite), seed=seed,
+                  executions_per_trial=executions_per_trial, **tuner_kwargs)
+    if tuner == "bayesian":
+        _require_bayesian()
+    cls = _TUNER_CLASSES[tuner]
+    if tuner == "hyperband":
+        if max_epochs is None:
+            space = getattr(hypermodel, "space", None)
+            max_epochs = int(space.upper("epochs")) if space is not None else 10
+        max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        return cls(max_epochs=max_epochs, **common)
+    return cls(max_trials=max_trials, **common)
+
+
+def default_callbacks(hypermodel, objective, validation_data, callbacks, early_stopping,
+                      patience):
+    """The user's callbacks plus, for GAN objectives, a ``QualityMonitor`` and then early
+    stopping on the objective (quality first, so early stopping sees its logs)."""
+    callbacks = list(callbacks or [])
+    name = objective.name
+    quality = {"val_fid": "fid", "val_kid": "kid", "val_kid_std": "kid",
+               "val_precision": "precision", "val_recall": "recall",
+               "val_coverage": "coverage"}
+    wants_quality = name in quality and not any(
+        type(cb).__name__ == "QualityMonitor" for cb in callbacks)
+    if wants_quality:
+        if validation_data is None:
+            raise ValueError(f"`objective={name!r}` needs `validation_data` (real images).")
+        QualityMonitor = _callback_class("quality", "QualityMonitor")
+        if QualityMonitor is None:
+            raise ImportError(
+                f"`objective={name!r}` needs tfgenopt.callbacks.QualityMonitor, which is not "
+                "available; pass another objective (e.g. 'val_d_loss')."
+            )
+        x_val = validation_data[0] if isinstance(validation_data, tuple) else validation_data
+        callbacks.insert(0, QualityMonitor(np.asarray(x_val), metrics=(quality[name],)))
+    if early_stopping:
+        callbacks.append(_early_stopping(name, objective.direction, patience))
+    return callbacks
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """Move the objects alive now (TensorFlow's modules, the data...) out of the collector's
+    sight for the search, then give them back.
+
+    Keras Tuner runs two full garbage collections before every trial; with TensorFlow
+    loaded each costs ~0.2 s and dominated the per-trial overhead. After one collection and
+    ``gc.freeze()``, they only scan what the trials create (which is all they need to free).
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _callback_class(module, name):
+    """``tfgenopt.callbacks.<name>`` (or from its module), ``None`` when not available."""
+    import importlib
+
+    for path in ("tfgenopt.callbacks", f"tfgenopt.callbacks.{module}"):
+        try:
+            cls = getattr(importlib.import_module(path), name, None)
+        except ImportError:
+            cls = None
+        if cls is not None:
+            return cls
+    return None
+
+
+def _early_stopping(monitor, direction, patience):
+    EarlyStopping = _callback_class("early_stopping", "EarlyStopping")
+    if EarlyStopping is None:
+        EarlyStopping = keras.callbacks.EarlyStopping
+    return EarlyStopping(monitor=monitor, mode=direction, patience=patience,
+                         restore_best_weights=False)
+
+
+def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objective=None,
+           max_trials=10, max_epochs=None, directory="tuning", project_name=None,
+           overwrite=False, callbacks=None, early_stopping=True, patience=3, seed=None,
+           executions_per_trial=1, verbose=1, **tuner_kwargs):
+    """Run a Keras Tuner search of ``hypermodel`` on ``x`` and return its result.
+
+    Adds early stopping on the objective and, when the objective is a quality metric
+    (``val_kid``, the GAN default), a ``tfgenopt.callbacks.QualityMonitor`` before it.
+    With ``overwrite=False`` a search already in ``directory/project_name`` is resumed:
+    finished trials are kept, an interrupted trial runs again, and the budget continues.
+
+    Args:
+        hypermodel: an ``AutoencoderHyperModel``, ``VAEHyperModel``, ``GANHyperModel`` or any
+            ``keras_tuner.HyperModel``.
+        x: training data (arrays; the HyperModel batches them with the tuned batch size).
+        validation_data: validation arrays (or ``(x, y)``); needed by ``val_*`` objectives.
+        y: labels for conditional models / targets, if any.
+        tuner: ``"random"``, ``"bayesian"``, ``"hyperband"`` or ``"grid"``.
+        objective: a metric name or ``keras_tuner.Objective``; ``None``: the HyperModel's.
+        max_trials: trial budget (ignored by Hyperband, which uses ``max_epochs``).
+        max_epochs: Hyperband's budget.
+        directory, project_name: where the tuner saves its trials.
+        overwrite: start afresh instead of resuming.
+        callbacks: extra Keras callbacks (deep-copied for every trial by Keras Tuner).
+        early_stopping: add early stopping on the objective.
+        patience: its patience in epochs.
+        seed: oracle seed; with a seeded HyperModel the whole search repeats on CPU.
+        executions_per_trial: repeats averaged per trial.
+        verbose: 0 silent, 1 Keras Tuner's trial display, 2 also per-epoch progress bars.
+        **tuner_kwargs: passed to the Keras Tuner class (``max_consecutive_failed_trials``...).
+
+    Returns:
+        A :class:`~tfgenopt.tuning.results.SearchResult`; ``None`` in a distributed worker
+        process (``KERASTUNER_TUNER_ID=tuner0``...), whose trials the chief reports.
+
+    Example:
+        >>> hm = tg.tuning.AutoencoderHyperModel(784, overrides={"epochs": 2})
+        >>> result = tg.tuning.search(hm, x_train, x_val, max_trials=3)  # doctest: +SKIP
+        >>> result.best_values["optimizer"]  # doctest: +SKIP
+        'adam'
+    """
+    if not isinstance(hypermodel, keras_tuner.HyperModel):
+        raise TypeError(
+            f"`hypermodel` must be a keras_tuner.HyperModel; received {type(hypermodel).__name__}."
+        )
+    if isinstance(x, (np.ndarray, list)):
+        check_array("x", x)
+    check_choice("verbose", verbose, (0, 1, 2))
+    resolved = resolve_objective(objective, hypermodel)
+    if resolved.name.startswith("val_") and validation_data is None:
+        raise ValueError(
+            f"`objective={resolved.name!r}` is measured on `validation_data`, which is None."
+        )
+    patience = check_int("patience", patience, minimum=0)
+    all_callbacks = default_callbacks(hypermodel, resolved, validation_data, callbacks,
+                                      early_stopping, patience)
+    kt = make_tuner(hypermodel, tuner, resolved, max_trials=max_trials, max_epochs=max_epochs,
+                    directory=directory, project_name=project_name, overwrite=overwrite,
+                    seed=seed, executions_per_trial=executions_per_trial, **tuner_kwargs)
+    fit_kwargs = dict(validation_data=validation_data, callbacks=all_callbacks,
+                      verbose=1 if verbose == 2 else 0)
+    if y is not None:
+        fit_kwargs["y"] = y
+    kt.oracle.verbose = verbose
+    with _frozen_heap():
+        kt.search(x, **fit_kwargs)
+    if role_of() == "worker":
+        return None  # the chief holds the trials and reports them.
+    result = SearchResult(kt, resolved.name, resolved.direction)
+    failed = result.failed()
+    if failed:
+        first = next(iter(failed.items()))
+        warnings.warn(
+            f"{len(failed)} of {len(result.trials)} trials did not complete; trial {first[0]}: "
+            f"{first[1].strip().splitlines()[-1] if first[1].strip() else 'no message'}",
+            RuntimeWarning, stacklevel=2,
+        )
+    return result
