@@ -49,13 +49,14 @@ def notebook(name, title, intro, cells):
     all_cells = [("md", f"{badge(name)}\n\n# {title}\n\n{intro}"), ("code", INSTALL),
                  ("code", SETUP)] + list(cells)
     out = []
-    for kind, text in all_cells:
+    for i, (kind, text) in enumerate(all_cells):
         source = text.strip("\n").splitlines(keepends=True)
+        cell_id = f"cell-{i:02d}"
         if kind == "md":
-            out.append({"cell_type": "markdown", "metadata": {}, "source": source})
+            out.append({"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source})
         else:
-            out.append({"cell_type": "code", "execution_count": None, "metadata": {},
-                        "outputs": [], "source": source})
+            out.append({"cell_type": "code", "execution_count": None, "id": cell_id,
+                        "metadata": {}, "outputs": [], "source": source})
     return {
         "cells": out,
         "metadata": {

@@ -1,0 +1,126 @@
+"""Cell sources of the notebooks; `python notebooks/build.py` writes the .ipynb files."""
+
+NB01 = ("The classic autoencoder: early stopping and an optimizer comparison",
+        "The 784-64-32-784 dense autoencoder on the bundled digits (28x28), trained with "
+        "`model.fit` and tfgenopt's early stopping, then SGD, Adam, RMSprop and Adagrad "
+        "compared from identical starting weights.", [
+    ("code", '''EPOCHS = 3 if QUICK else 40
+x_train, x_val = tg.data.load_digits(image_size=28, flatten=True, validation_split=0.2)
+ae = tg.builders.dense_autoencoder()          # exactly 784-64-32-784, 78,192 parameters
+ae.compile(keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+ae.summary()'''),
+    ("code", '''stop = tg.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+history = ae.fit(x_train, x_train, validation_data=(x_val, x_val), epochs=EPOCHS,
+                 batch_size=64, callbacks=[stop], verbose=0)
+print("epochs run:", len(history.history["loss"]), "| best val_loss:",
+      min(history.history["val_loss"]), "| stop reason:", stop.stopped_reason)
+tg.plotting.plot_history(history, keys=["loss"], title="autoencoder")'''),
+    ("md", "Reconstructions of the first validation digits (top: input, bottom: output)."),
+    ("code", '''pairs = np.concatenate([x_val[:8], ae.predict(x_val[:8], verbose=0)])
+tg.plotting.plot_image_grid(pairs, ncols=8)'''),
+    ("md", "## Which optimizer?\nThe same model, the same initial weights, the same batches; "
+           "only the optimizer differs."),
+    ("code", '''histories, fig = tg.tuning.compare_optimizers(
+    tg.builders.dense_autoencoder, x_train, validation_data=x_val,
+    loss="binary_crossentropy", epochs=2 if QUICK else 15, verbose=0)
+for name, h in histories.items():
+    print(f"{name:8s} final val_loss {h['val_loss'][-1]:.4f}")
+fig'''),
+])
+
+NB02 = ("A GAN with the custom train_step: losses, EMA and sample grids",
+        "`tfgenopt.models.GAN` is a `keras.Model` whose `train_step` updates the discriminator "
+        "then the generator (the keras.io recipe, with options as small named steps). Here: the "
+        "dense GAN on digits with the non-saturating loss and a generator EMA, then a WGAN-GP.", [
+    ("code", '''EPOCHS = 2 if QUICK else 60
+x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+gan = tg.models.GAN(tg.builders.dense_generator(latent_dim=100),
+                    tg.builders.dense_discriminator(), latent_dim=100, ema=0.99, seed=0)
+gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+            loss="non_saturating", label_smoothing=0.1)
+print(tg.losses.names())'''),
+    ("code", '''import tempfile
+grids = tempfile.mkdtemp()
+history = gan.fit(x_train, validation_data=(x_val,), epochs=EPOCHS, batch_size=64, verbose=0,
+                  callbacks=[tg.callbacks.SampleGrid(every=max(1, EPOCHS // 4), n=36,
+                                                     out_dir=grids, seed=0)])
+print(sorted(history.history))
+tg.plotting.plot_history(history, keys=["d_loss", "g_loss"], title="dense GAN")'''),
+    ("md", "Samples from the EMA generator (used by `generate()` by default) and from the raw "
+           "generator, for the same noise."),
+    ("code", '''tg.plotting.plot_image_grid(gan.generate(36, seed=0), title="EMA generator")'''),
+    ("code", '''tg.plotting.plot_image_grid(gan.generate(36, seed=0, use_ema=False), title="raw generator")'''),
+    ("md", "## WGAN-GP\nThe Wasserstein loss with a gradient penalty and 5 critic steps per "
+           "generator step (n-critic), as in Gulrajani et al. (2017)."),
+    ("code", '''wgan = tg.models.GAN(tg.builders.dense_generator(latent_dim=100),
+                     tg.builders.dense_discriminator(), latent_dim=100, seed=0)
+wgan.compile(d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9),
+             g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9),
+             loss="wasserstein", gradient_penalty=10.0, d_steps=5)
+h = wgan.fit(x_train, epochs=1 if QUICK else 20, batch_size=64, verbose=0)
+print({k: round(v[-1], 3) for k, v in h.history.items()})'''),
+    ("md", "The model saves and reloads as `.keras` with both optimizers' state and the EMA."),
+    ("code", '''import os
+path = os.path.join(tempfile.mkdtemp(), "gan.keras")
+gan.save(path)
+again = keras.saving.load_model(path)
+np.testing.assert_allclose(again.generate(4, seed=1), gan.generate(4, seed=1), atol=1e-6)
+print("reloaded; d_optimizer step", int(again.d_optimizer.iterations))'''),
+])
+
+NB05 = ("Keras Tuner experiments",
+        "Hyperparameter searches over the package's builders with Keras Tuner: optimizer, "
+        "learning rate, batch size, normalization, widths. `search()` wires the tuner, early "
+        "stopping and (for GANs) the quality metric; the result exports a table and figures.", [
+    ("code", '''import tempfile
+x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+hm = tg.tuning.AutoencoderHyperModel(784, seed=0, overrides={
+    "epochs": 2 if QUICK else 10,
+    "optimizer": ["sgd", "adam", "rmsprop", "adagrad"],
+    "learning_rate": {"min": 1e-4, "max": 3e-2, "sampling": "log"},
+})
+out = tempfile.mkdtemp()
+result = tg.tuning.search(hm, x_train, x_val, tuner="random", max_trials=2 if QUICK else 12,
+                          directory=out, project_name="ae", seed=0, verbose=0)
+print(result.statuses())
+print("best:", result.best_values, "score", result.best_score)'''),
+    ("code", '''for row in result.ranked()[:5]:   # one dict per trial, best first
+    print(row)'''),
+    ("code", '''figs = result.figures()
+list(figs)'''),
+    ("code", '''next(iter(figs.values()))'''),
+    ("md", "The same search as a script: `tfgenopt tune examples/tune_autoencoder.toml` "
+           "(add `--resume` to continue it, `--chief` / `--worker N` to distribute it)."),
+])
+
+NB06 = ("The VAE",
+        "`tfgenopt.models.VAE`: reparameterization, reconstruction + beta * KL in its own "
+        "`train_step`, with a KL warm-up callback annealing `beta`.", [
+    ("code", '''EPOCHS = 3 if QUICK else 50
+x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+vae = tg.models.VAE(tg.builders.vae_encoder(784, latent_dim=2),
+                    tg.builders.vae_decoder(2, 784), beta=1.0, seed=0)
+vae.compile(keras.optimizers.Adam(1e-3))
+history = vae.fit(x_train, validation_data=(x_val,), epochs=EPOCHS, batch_size=64, verbose=0,
+                  callbacks=[tg.callbacks.KLWarmup(start=0.0, end=1.0, epochs=max(1, EPOCHS // 3)),
+                             tg.callbacks.EarlyStopping(monitor="val_loss", patience=5,
+                                                        restore_best_weights=True)])
+print({k: round(v[-1], 3) for k, v in history.history.items()})
+tg.plotting.plot_history(history, keys=["loss", "reconstruction_loss", "kl_loss"])'''),
+    ("code", '''tg.plotting.plot_image_grid(vae.generate(36, seed=0), title="samples from the prior")'''),
+    ("md", "The 2-D latent space: encoded means of the validation digits, coloured by class."),
+    ("code", '''(_, _), (xv, yv) = tg.data.load_digits(image_size=28, flatten=True, return_labels=True)
+z_mean, _ = vae.encode(xv)
+fig, ax = tg.plotting.new_figure(figsize=(5, 4))
+sc = ax.scatter(np.asarray(z_mean)[:, 0], np.asarray(z_mean)[:, 1], c=yv, cmap="tab10", s=6)
+fig.colorbar(sc, ax=ax)
+fig'''),
+])
+
+NOTEBOOKS = {
+    "01_autoencoder.ipynb": NB01,
+    "02_gan.ipynb": NB02,
+    "05_tuning.ipynb": NB05,
+    "06_vae.ipynb": NB06,
+}
