@@ -1,0 +1,200 @@
+"""SampleGrid: a PNG grid of generated or reconstructed images every N epochs."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import keras
+import numpy as np
+
+from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt.plotting.training import image_grid_array
+
+__all__ = ["SampleGrid"]
+
+
+def _save_png(path, grid):
+    """Write a ``(H, W, c)`` array in [0, 1] as an H x W pixel 8-bit PNG (values rounded)."""
+    import matplotlib.image
+
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    pixels = np.round(np.clip(grid, 0.0, 1.0) * 255.0).astype(np.uint8)
+    if pixels.shape[-1] == 1:  # grey as RGB: exact 8-bit values, no colormap quantization
+        pixels = np.repeat(pixels, 3, axis=-1)
+    matplotlib.image.imsave(path, pixels)
+    return path
+
+
+@keras.saving.register_keras_serializable(package="tfgenopt")
+class SampleGrid(keras.callbacks.Callback):
+    """Save a grid of images from a fixed noise or input batch every ``every`` epochs.
+
+    GANs and VAEs (models with ``generate``): ``model.generate(n, seed=seed)``, the same latent
+    codes every time, so successive grids show the model changing. Autoencoders (or
+    ``mode="reconstruct"``): the fixed ``inputs`` on the first rows and their reconstructions
+    (``model.reconstruct`` when present, else ``model.predict``) on the following rows. Each grid
+    is a PNG of exactly ``image_grid_array``'s pixel size (one image pixel per PNG pixel:
+    ``rows * (h + pad) + pad`` by ``cols * (w + pad) + pad``), named
+    ``{prefix}_epoch{epoch:04d}.png`` (epochs from 1) in ``out_dir``; with ``tensorboard_dir``
+    it is also written as a ``tf.summary.image``; with ``strip=True`` all grids of the run are
+    stacked into one ``{prefix}_strip.png`` at the end (the evolution in one picture).
+
+    Args:
+        every: save every ``every`` epochs (and at the last epoch).
+        n: images per grid (reconstruct mode: at most ``len(inputs)``).
+        out_dir: folder of the PNGs (created); ``None`` keeps the grids in memory only.
+        seed: seed of the fixed latent batch.
+        inputs: the fixed input batch for reconstructions (autoencoders).
+        mode: ``"auto"`` (generate when the model can and no ``inputs`` are given),
+            ``"generate"`` or ``"reconstruct"``.
+        ncols: grid columns (default ``ceil(sqrt(n))``; reconstruct: ``n``).
+        value_range: the images' value range (default: [-1, 1] if any value < 0 else [0, 1]).
+        tensorboard_dir: also log the grid as an image summary there.
+        strip: save the stacked strip of all grids at the end of training.
+        prefix: file name prefix.
+
+    Returns:
+        A ``keras.callbacks.Callback``; ``grids`` holds ``(epoch, grid array)`` of the run and
+        ``paths`` the files written.
+
+    Example:
+        >>> cb = SampleGrid(every=5, n=16, out_dir="runs/samples", seed=0)
+        >>> gan.fit(x, epochs=20, callbacks=[cb])  # doctest: +SKIP
+    """
+
+    def __init__(self, every=1, n=16, out_dir=None, seed=0, inputs=None, mode="auto", ncols=None,
+                 value_range=None, tensorboard_dir=None, strip=False, prefix="samples"):
+        super().__init__()
+        self.every = check_int("every", every, minimum=1)
+        self.n = check_int("n", n, minimum=1)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.mode = check_choice("mode", mode, ("auto", "generate", "reconstruct"))
+        self.inputs = None if inputs is None else check_array("inputs", inputs, min_ndim=2)
+        if self.mode == "reconstruct" and self.inputs is None:
+            raise ValueError("`mode='reconstruct'` needs `inputs` (the fixed batch to "
+                             "reconstruct); received inputs=None.")
+        self.ncols = None if ncols is None else check_int("ncols", ncols, minimum=1)
+        if value_range is not None:
+            lo, hi = (float(v) for v in value_range)
+            if not hi > lo:
+                raise ValueError(f"`value_range` must be (low, high) with high > low; "
+                                 f"received {value_range!r}.")
+            value_range = (lo, hi)
+        self.value_range = value_range
+        for name, value in (("out_dir", out_dir), ("tensorboard_dir", tensorboard_dir)):
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise TypeError(f"`{name}` must be a path or None; received {value!r}.")
+        self.out_dir = None if out_dir is None else os.fspath(out_dir)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        if not isinstance(strip, bool):
+            raise TypeError(f"`strip` must be a bool; received {strip!r}.")
+        self.strip = strip
+        if not isinstance(prefix, str) or not prefix:
+            raise TypeError(f"`prefix` must be a non-empty string; received {prefix!r}.")
+        self.prefix = prefix
+        self.grids, self.paths = [], []
+        self._writer = None
+
+    def __deepcopy__(self, memo):
+        """Deep copies (Keras Tuner) share the input batch and never carry a summary writer."""
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            if key in ("inputs", "_model"):
+                clone.__dict__[key] = value
+            elif key == "_writer":
+                clone.__dict__[key] = None
+            else:
+                clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
+
+    def _resolved_mode(self):
+        if self.mode != "auto":
+            return self.mode
+        if self.inputs is None:
+            if not callable(getattr(self.model, "generate", None)):
+                raise ValueError(
+                    f"SampleGrid: {type(self.model).__name__} has no `generate(n, seed=...)`; "
+                    "give `inputs=` (a fixed batch) to show reconstructions instead.")
+            return "generate"
+        return "reconstruct"
+
+    def on_train_begin(self, logs=None):
+        self.grids, self.paths = [], []
+        self._active_mode = self._resolved_mode()
+        if self._active_mode == "generate" and not callable(getattr(self.model, "generate", None)):
+            raise ValueError(f"SampleGrid(mode='generate'): {type(self.model).__name__} has no "
+                             "`generate(n, seed=...)`.")
+        if self.tensorboard_dir is not None:
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def images(self):
+        """The images of one grid now (generated, or inputs followed by reconstructions)."""
+        if self._active_mode == "generate":
+            return np.asarray(keras.ops.convert_to_numpy(
+                self.model.generate(self.n, seed=self.seed)))
+        x = self.inputs[: self.n]
+        fn = getattr(self.model, "reconstruct", None)
+        recon = fn(x) if callable(fn) else self.model.predict(x, verbose=0)
+        recon = np.asarray(keras.ops.convert_to_numpy(recon)).reshape(x.shape)
+        return np.concatenate([x.astype(np.float32), recon.astype(np.float32)], axis=0)
+
+    def grid(self):
+        """The current grid as an ``(H, W, c)`` float array in [0, 1]."""
+        images = self.images()
+        ncols = self.ncols
+        if ncols is None and self._active_mode == "reconstruct":
+            ncols = min(self.n, len(self.inputs))
+        return image_grid_array(images, ncols=ncols, value_range=self.value_range)
+
+    def _write(self, epoch):
+        grid = self.grid()
+        self.grids.append((epoch + 1, grid))
+        if self.out_dir is not None:
+            path = os.path.join(self.out_dir, f"{self.prefix}_epoch{epoch + 1:04d}.png")
+            self.paths.append(_save_png(path, grid))
+        if self._writer is not None:
+            import tensorflow as tf
+
+            with self._writer.as_default():
+                tf.summary.image(self.prefix, grid[None], step=epoch + 1)
+            self._writer.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = self.params.get("epochs") if isinstance(self.params, dict) else None
+        if (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last):
+            self._write(epoch)
+
+    def on_train_end(self, logs=None):
+        if self.strip and self.grids and self.out_dir is not None:
+            path = os.path.join(self.out_dir, f"{self.prefix}_strip.png")
+            self.paths.append(_save_png(path, self.strip_array()))
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def strip_array(self):
+        """All grids of the run stacked top to bottom (separated by a 2-pixel white line)."""
+        if not self.grids:
+            raise ValueError("No grids yet: SampleGrid has not run.")
+        rows = []
+        for i, (_, grid) in enumerate(self.grids):
+            if i:
+                rows.append(np.ones((2,) + grid.shape[1:], dtype=grid.dtype))
+            rows.append(grid)
+        return np.concatenate(rows, axis=0)
+
+    def get_config(self):
+        return {"every": self.every, "n": self.n, "out_dir": self.out_dir, "seed": self.seed,
+                "mode": self.mode, "ncols": self.ncols, "value_range": self.value_range,
+                "tensorboard_dir": self.tensorboard_dir, "strip": self.strip,
+                "prefix": self.prefix}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
