@@ -69,6 +69,56 @@ np.testing.assert_allclose(again.generate(4, seed=1), gan.generate(4, seed=1), a
 print("reloaded; d_optimizer step", int(again.d_optimizer.iterations))'''),
 ])
 
+NB03 = ("Schedules, the LR finder and GAN-aware early stopping",
+        "Learning-rate schedules for each of a GAN's optimizers, the learning-rate range test "
+        "(which restores the model exactly afterwards), and an early stopping that understands "
+        "GAN metrics, divergence and collapse.", [
+    ("code", '''from tfgenopt import schedules
+steps = 2000
+for sched in (schedules.WarmupCosine(1e-3, steps, warmup_steps=200),
+              schedules.OneCycle(1e-3, steps),
+              schedules.Cyclical(1e-4, 1e-3, step_size=250, mode="triangular2"),
+              schedules.StepDecay(1e-3, every=500, drop=0.5)):
+    print(type(sched).__name__, [round(float(sched(s)), 6) for s in (0, 200, 1000, 1999)])
+tg.plotting.plot_schedule(schedules.OneCycle(1e-3, steps), steps, title="OneCycle")'''),
+    ("md", "## The learning-rate range test\nAn exponential sweep of the learning rate over "
+           "a few hundred batches; the suggestion is the steepest descent of the smoothed loss."),
+    ("code", '''x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+ae = tg.builders.dense_autoencoder()
+ae.compile(keras.optimizers.Adam(), "binary_crossentropy")
+before = [w.copy() for w in ae.get_weights()]
+result = tg.lr_find(ae, x_train, x_train, min_lr=1e-5, max_lr=1.0, steps=30 if QUICK else 150,
+                    batch_size=64, verbose=0)
+assert all((a == b).all() for a, b in zip(before, ae.get_weights()))  # weights untouched
+print(f"suggested {result.suggestion:.2e}, minimum/10 {result.min_div10:.2e}")
+result.plot()'''),
+    ("md", "## Early stopping on a quality metric\n`QualityMonitor` writes `val_kid` (and FID, "
+           "coverage) into the logs; it must come **before** `EarlyStopping`, which infers that "
+           "lower KID is better, smooths the noisy curve, restores every network of the GAN "
+           "(generator, discriminator, EMA generator) and records why it stopped."),
+    ("code", '''EPOCHS = 3 if QUICK else 60
+gan = tg.models.GAN(tg.builders.dense_generator(), tg.builders.dense_discriminator(),
+                    latent_dim=100, ema=0.99, seed=0)
+gan.compile(d_optimizer=keras.optimizers.Adam(schedules.WarmupCosine(2e-4, 23 * EPOCHS, 50),
+                                              beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+stop = tg.callbacks.EarlyStopping(monitor="val_kid", patience=8, smoothing="median",
+                                  restore_best_weights=True, d_loss_floor=1e-3)
+history = gan.fit(x_train, validation_data=(x_val,), epochs=EPOCHS, batch_size=64, verbose=0,
+                  callbacks=[tg.callbacks.QualityMonitor(x_val, metrics=("kid", "coverage"),
+                                                         n_samples=200 if QUICK else 1000),
+                             stop, tg.callbacks.LearningRateLogger()])
+print("stop reason:", stop.stopped_reason, "| best epoch:", stop.best_epoch)
+print("logged:", sorted(history.history))
+tg.plotting.plot_quality(history)'''),
+    ("md", "Keras' own `EarlyStopping(monitor=\"g_loss\")` cannot tell the direction of a "
+           "custom metric; ours infers it for the toolkit's names and asks for `mode` otherwise."),
+    ("code", '''try:
+    tg.callbacks.EarlyStopping(monitor="my_metric")
+except ValueError as err:
+    print(err)'''),
+])
+
 NB05 = ("Keras Tuner experiments",
         "Hyperparameter searches over the package's builders with Keras Tuner: optimizer, "
         "learning rate, batch size, normalization, widths. `search()` wires the tuner, early "
@@ -121,6 +171,7 @@ fig'''),
 NOTEBOOKS = {
     "01_autoencoder.ipynb": NB01,
     "02_gan.ipynb": NB02,
+    "03_schedules_lr_early_stopping.ipynb": NB03,
     "05_tuning.ipynb": NB05,
     "06_vae.ipynb": NB06,
 }

@@ -10,6 +10,24 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tfgenopt_cache(tmp_path_factory):
+    """Keep the extractor cache out of the home folder: one folder per test process.
+
+    Not shared between xdist workers: two workers training the same classifier at once would
+    each hold weights that differ (in float round-off) from the file the other one wrote.
+    """
+    folder = tmp_path_factory.getbasetemp() / "tfgenopt-cache"
+    folder.mkdir(exist_ok=True)
+    old = os.environ.get("TFGENOPT_CACHE")
+    os.environ["TFGENOPT_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("TFGENOPT_CACHE", None)
+    else:
+        os.environ["TFGENOPT_CACHE"] = old
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything():
     """Every test starts from the same global seeds and a clean Keras session."""

@@ -49,7 +49,8 @@ class TestCommands:
         code = main(["train", "autoencoder", "--image-size", "8", "--epochs", "2",
                      "--out", str(out), "-v", "0"])
         assert code == 0
-        result = json.loads(capsys.readouterr().out)
+        out_text = capsys.readouterr().out
+        result = json.loads(out_text[out_text.index("{"):])
         assert (out / "model.keras").exists() and (out / "history.json").exists()
         assert (out / "curves.png").exists()
         assert result["val_loss"] < result["initial_val_loss"]

@@ -4,7 +4,20 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfgenopt import builders, data  # noqa: E402
+from tfgenopt import (  # noqa: E402
+    builders,
+    callbacks,
+    data,
+    evaluation,
+    landscape,
+    losses,
+    models,
+    plotting,
+    schedules,
+    tuning,
+)
+from tfgenopt.callbacks.lr import lr_find  # noqa: E402
 from tfgenopt.version import __version__  # noqa: E402
 
-__all__ = ["__version__", "data", "builders"]
+__all__ = ["__version__", "data", "builders", "models", "losses", "schedules", "callbacks",
+           "landscape", "evaluation", "tuning", "plotting", "lr_find"]

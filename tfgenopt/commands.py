@@ -66,8 +66,6 @@ def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating"
 
 def train(args):
     """Train a model of ``args.kind`` on ``args.dataset`` and save it with its curves."""
-    import keras
-
     from tfgenopt import callbacks, plotting
     from tfgenopt.report import _jsonable
 
@@ -81,7 +79,7 @@ def train(args):
     initial = model.evaluate(*val, verbose=0, return_dict=True)
     os.makedirs(args.out, exist_ok=True)
     cbs = [callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
-                                   restore_best_weights=True)]
+                                   restore_best_weights=True, verbose=min(args.verbose, 1))]
     if args.kind != "autoencoder":
         cbs.append(callbacks.SampleGrid(every=max(1, args.epochs // 5), n=36,
                                         out_dir=os.path.join(args.out, "samples"),
@@ -100,7 +98,6 @@ def train(args):
     result["epochs_run"] = len(history.history[keys[0]])
     result["stop_reason"] = getattr(model, "stop_reason", None)
     result["out"] = args.out
-    del keras
     return result
 
 

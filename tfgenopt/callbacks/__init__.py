@@ -1,3 +1,11 @@
 """Keras callbacks that watch a run and act on it; thin layers over the modules they call."""
 
-__all__ = []
+from tfgenopt.callbacks.early_stopping import EarlyStopping
+from tfgenopt.callbacks.landscape import LossLandscape
+from tfgenopt.callbacks.lr import LearningRateLogger, LRFinder, ReduceLROnPlateau, lr_find
+from tfgenopt.callbacks.quality import QualityMonitor
+from tfgenopt.callbacks.samples import SampleGrid
+from tfgenopt.callbacks.vae import KLWarmup
+
+__all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
+           "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup"]

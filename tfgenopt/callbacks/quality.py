@@ -1,0 +1,287 @@
+"""QualityMonitor: FID / KID / mode coverage / precision-recall of samples, written into ``logs``.
+
+Put it BEFORE ``EarlyStopping`` (and anything else that monitors its keys) in ``callbacks``:
+Keras calls callbacks in list order with one shared ``logs`` dict, so a callback listed earlier
+would not see ``val_kid`` yet. ``on_train_begin`` checks the order and raises if it is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+import keras
+import numpy as np
+
+from tfgenopt._registry import Registry
+from tfgenopt._validation import check_array, check_float, check_int
+from tfgenopt.evaluation import features as _features
+from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
+from tfgenopt.evaluation.fid import fid
+from tfgenopt.evaluation.kid import kid
+from tfgenopt.evaluation.manifold import precision_recall
+
+__all__ = ["QualityMonitor", "QUALITY_METRICS"]
+
+QUALITY_METRICS = Registry("quality metric")
+
+
+@QUALITY_METRICS.register("fid")
+def _fid(cb, feats, probs):
+    return {"val_fid": fid(cb._real_features, feats)}
+
+
+@QUALITY_METRICS.register("kid")
+def _kid(cb, feats, probs):
+    size = cb.kid_subset_size or 1000
+    mean, std = kid(cb._real_features, feats, subsets=cb.kid_subsets, subset_size=size,
+                    seed=cb.seed)
+    return {"val_kid": mean, "val_kid_std": std}
+
+
+@QUALITY_METRICS.register("coverage")
+def _coverage(cb, feats, probs):
+    if probs is None:
+        raise ValueError("metric 'coverage' needs an extractor with a softmax output (a "
+                         "classifier); the one given has none.")
+    stats = mode_coverage_from_probabilities(probs, cb._real_classes, cb.min_share)
+    return {"val_coverage": stats["coverage"], "val_class_kl": stats["kl"],
+            "val_confidence": stats["confidence"]}
+
+
+@QUALITY_METRICS.register("precision_recall", "precision", "recall")
+def _precision_recall(cb, feats, probs):
+    r = precision_recall(cb._real_features, feats, k=cb.k)
+    return {"val_precision": r["precision"], "val_recall": r["recall"],
+            "val_density": r["density"]}
+
+
+_KEYS = {"fid": ("val_fid",), "kid": ("val_kid", "val_kid_std"),
+         "coverage": ("val_coverage", "val_class_kl", "val_confidence"),
+         "precision_recall": ("val_precision", "val_recall", "val_density")}
+# Aliases (a tuner objective ``val_precision`` asks for "precision") -> canonical names.
+_CANONICAL = {"precision": "precision_recall", "recall": "precision_recall"}
+# Shared, not copied, by ``copy.deepcopy`` (Keras Tuner copies callbacks for every trial).
+_SHARED = ("_real_x", "_real_y", "_extractor", "extractor")
+
+
+@keras.saving.register_keras_serializable(package="tfgenopt")
+class QualityMonitor(keras.callbacks.Callback):
+    """Measure sample quality every ``every`` epochs and write it into ``logs``.
+
+    At the end of an evaluated epoch it draws ``n_samples`` images with
+    ``model.generate(n, seed=seed)`` (the GAN's EMA generator when it has one; the VAE samples
+    its prior), extracts their features and class probabilities in one batched pass, and
+    writes the asked-for keys: ``val_fid``; ``val_kid``, ``val_kid_std``; ``val_coverage``
+    (fraction of real classes covered), ``val_class_kl``, ``val_confidence``;
+    ``val_precision``, ``val_recall``, ``val_density``. The same ``seed`` every epoch gives the
+    same latent codes, so the curve shows the model changing, not the noise.
+
+    Real features are computed once per run (``on_train_begin``). The extractor is built or
+    loaded on first use and kept (and shared by deep copies).
+
+    Skipped epochs (``every > 1``): the keys carry the last measured values, so ``History``
+    stays aligned with epochs and ``EarlyStopping`` / Keras Tuner find the key every epoch.
+    The first epoch of each run (also with ``initial_epoch``) and the last are always
+    measured. ``EarlyStopping`` counts patience in epochs, so with ``every=k`` use a patience
+    of at least ``k``; :attr:`history` keeps only the freshly measured values, by epoch.
+
+    Must come before ``EarlyStopping`` (or any callback monitoring these keys) in
+    ``callbacks``; ``on_train_begin`` raises ``ValueError`` otherwise.
+
+    Args:
+        real_data: real images ``(n, ...)`` (any digit size / value range, or flat vectors), or
+            ``(images, labels)``; labels give the reference class histogram for coverage
+            (otherwise the classifier's predictions on the real images do).
+        metrics: any of ``"fid"``, ``"kid"``, ``"coverage"``, ``"precision_recall"`` (also
+            spelled ``"precision"`` or ``"recall"``).
+        every: measure every ``every`` epochs.
+        n_samples: generated images per measurement (default ``min(len(real_data), 1000)``).
+        extractor: ``None`` (the cached digits classifier), a dataset name, a local InceptionV3
+            weights path, a ``keras.Model`` or a ``FeatureExtractor``.
+        seed: seed of the generated samples and of KID's subsets.
+        batch_size: images per forward pass of the extractor.
+        kid_subsets: KID subsets per measurement.
+        kid_subset_size: KID subset size (default ``min(n_real, n_samples, 1000)``).
+        k: neighbour rank of the precision / recall balls.
+        min_share: coverage threshold (see ``mode_coverage_from_probabilities``).
+        value_range: pixel range of the real images and of the model's samples; ``None`` infers
+            it from the real images (the model is trained on the same range).
+        verbose: 1 shows the feature-extraction progress bars.
+
+    Example:
+        >>> x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)  # doctest: +SKIP
+        >>> gan.fit(x_train, epochs=20, callbacks=[
+        ...     tg.callbacks.QualityMonitor(x_val, metrics=("fid", "kid")),
+        ...     tg.callbacks.EarlyStopping(monitor="val_kid", patience=5)])  # doctest: +SKIP
+    """
+
+    def __init__(self, real_data, metrics=("fid", "kid", "coverage"), every=1, n_samples=None,
+                 extractor=None, seed=0, batch_size=256, kid_subsets=20, kid_subset_size=None,
+                 k=3, min_share=0.1, value_range=None, labels=None, verbose=0):
+        super().__init__()
+        if isinstance(real_data, tuple) and len(real_data) == 2 and labels is None:
+            real_data, labels = real_data
+        x = check_array("real_data", real_data)
+        if x.shape[0] < 2:
+            raise ValueError(f"`real_data` needs at least 2 samples; received {x.shape[0]}.")
+        if labels is not None:
+            labels = check_array("labels", labels, min_ndim=1)
+            if labels.shape[0] != x.shape[0]:
+                raise ValueError(f"`labels` must have one entry per real sample ({x.shape[0]}); "
+                                 f"received {labels.shape[0]}.")
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        metrics = tuple(metrics)
+        if not metrics:
+            raise ValueError(f"`metrics` must name at least one of {QUALITY_METRICS.names()}.")
+        for name in metrics:
+            QUALITY_METRICS.get(name, "metrics")
+        metrics = tuple(dict.fromkeys(_CANONICAL.get(name, name) for name in metrics))
+        self.every = check_int("every", every, minimum=1)
+        if n_samples is not None:
+            n_samples = check_int("n_samples", n_samples, minimum=2)
+        self.kid_subsets = check_int("kid_subsets", kid_subsets, minimum=1)
+        if kid_subset_size is not None:
+            kid_subset_size = check_int("kid_subset_size", kid_subset_size, minimum=2)
+        self.k = check_int("k", k, minimum=1)
+        self.seed = check_int("seed", seed)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.min_share = check_float("min_share", min_share, 0.0, 1.0)
+        self.value_range = (None if value_range is None
+                            else _features._check_range("value_range", value_range))
+        self.verbose = check_int("verbose", verbose, minimum=0)
+        if not (extractor is None or isinstance(extractor, str)
+                or isinstance(extractor, (keras.Model, _features.FeatureExtractor))):
+            raise TypeError("`extractor` must be None, a name, a weights path, a keras.Model or "
+                            f"a FeatureExtractor; received {type(extractor).__name__}.")
+        self.metrics = metrics
+        self.n_samples = n_samples
+        self.kid_subset_size = kid_subset_size
+        self.extractor = extractor
+        self._real_x, self._real_y = x, labels
+        self._extractor = None
+        self._reset()
+
+    def _reset(self):
+        self.history = {}
+        self.evaluated_epochs = []
+        self._last = {}
+        self._real_features = None
+        self._real_classes = None
+        self._range = None
+
+    @property
+    def log_keys(self):
+        """The ``logs`` keys this monitor writes, in order."""
+        return tuple(key for name in self.metrics for key in _KEYS[name])
+
+    def __deepcopy__(self, memo):
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            if key in _SHARED:
+                clone.__dict__[key] = value
+            elif key == "_model":
+                clone.__dict__[key] = None
+            else:
+                clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
+
+    def _check_order(self):
+        """Raise if a callback listed before this one monitors one of its keys."""
+        frame = inspect.currentframe()
+        callbacks = None
+        for _ in range(8):
+            frame = frame.f_back if frame is not None else None
+            owner = frame.f_locals.get("self") if frame is not None else None
+            if isinstance(owner, keras.callbacks.CallbackList):
+                callbacks = owner.callbacks
+                break
+        del frame
+        if not callbacks or not any(cb is self for cb in callbacks):
+            return
+        keys = set(self.log_keys)
+        for cb in callbacks:
+            if cb is self:
+                return
+            monitor = getattr(cb, "monitor", None)
+            if isinstance(monitor, str) and monitor in keys:
+                raise ValueError(
+                    f"QualityMonitor must come before {type(cb).__name__}(monitor={monitor!r}) "
+                    "in `callbacks`: Keras runs callbacks in list order, so a callback listed "
+                    f"earlier reads the logs before {monitor!r} is written. Put QualityMonitor "
+                    "first."
+                )
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self._check_order()
+        if not callable(getattr(self.model, "generate", None)):
+            raise TypeError("QualityMonitor needs a model with a `generate(n, seed=...)` method "
+                            f"(tfgenopt.models.GAN or VAE); received {type(self.model).__name__}.")
+        if self._extractor is None:
+            self._extractor = _features.get_extractor(self.extractor)
+        if "coverage" in self.metrics and self._extractor.probability_output is None:
+            raise ValueError("metric 'coverage' needs an extractor with a softmax output.")
+        self._range = self.value_range or _features.infer_value_range(self._real_x)
+        feats, probs = self._extractor.predict(self._real_x, self.batch_size, self.verbose,
+                                               self._range)
+        self._real_features = feats
+        if probs is not None:
+            self._real_classes = probs.argmax(axis=1) if self._real_y is None else self._real_y
+
+    def _due(self, epoch):
+        last = (self.params or {}).get("epochs")
+        return (not self.evaluated_epochs or epoch % self.every == 0
+                or (last is not None and epoch == last - 1))
+
+    def measure(self):
+        """Generate samples now and return the metric values (a dict of log keys -> floats).
+
+        Returns:
+            ``{key: float}`` for :attr:`log_keys`; all NaN when the samples are not finite.
+
+        Example:
+            >>> monitor.measure()["val_fid"]  # doctest: +SKIP
+        """
+        if self._real_features is None:
+            raise RuntimeError("QualityMonitor.measure() runs after on_train_begin.")
+        n = self.n_samples or min(len(self._real_x), 1000)
+        images = np.asarray(self.model.generate(n, seed=self.seed))
+        if not np.all(np.isfinite(images)):  # a diverged model: no meaningful quality
+            return {key: float("nan") for key in self.log_keys}
+        feats, probs = self._extractor.predict(images, self.batch_size, self.verbose, self._range)
+        values = {}
+        for name in self.metrics:
+            values.update(QUALITY_METRICS.get(name)(self, feats, probs))
+        return {key: float(values[key]) for key in self.log_keys}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._due(epoch):
+            self._last = self.measure()
+            self.evaluated_epochs.append(int(epoch))
+            for key, value in self._last.items():
+                self.history.setdefault(key, []).append(value)
+        if logs is not None:
+            logs.update(self._last)
+
+    def get_config(self):
+        if not (self.extractor is None or isinstance(self.extractor, str)):
+            raise ValueError("QualityMonitor.get_config() can carry `extractor` only as a name or "
+                             "a weights path, not a model object.")
+        return {
+            "real_data": self._real_x.tolist(),
+            "labels": None if self._real_y is None else self._real_y.tolist(),
+            "metrics": list(self.metrics), "every": self.every, "n_samples": self.n_samples,
+            "extractor": self.extractor, "seed": self.seed, "batch_size": self.batch_size,
+            "kid_subsets": self.kid_subsets, "kid_subset_size": self.kid_subset_size,
+            "k": self.k, "min_share": self.min_share,
+            "value_range": None if self.value_range is None else list(self.value_range),
+            "verbose": self.verbose,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a monitor from :meth:`get_config` (``keras.callbacks.Callback`` has none)."""
+        return cls(**config)

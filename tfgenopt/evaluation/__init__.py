@@ -1,0 +1,55 @@
+"""Offline quality metrics of generative models: FID, KID, precision/recall, mode coverage.
+
+Features come from a domain classifier trained on the bundled digits on first use and cached
+(``tfgenopt.evaluation.domain_classifier``), from any ``keras.Model``, or from InceptionV3
+built on a local weights file. Nothing downloads; SciPy is not needed at run time.
+"""
+
+from tfgenopt.evaluation.classifier import cache_dir, classifier_path, domain_classifier
+from tfgenopt.evaluation.coverage import mode_coverage, mode_coverage_from_probabilities
+from tfgenopt.evaluation.features import (
+    FeatureExtractor,
+    extract_features,
+    get_extractor,
+    inception_extractor,
+    infer_value_range,
+)
+from tfgenopt.evaluation.fid import feature_statistics, fid, fid_from_images, frechet_distance
+from tfgenopt.evaluation.kid import KIDResult, kid, polynomial_mmd2
+from tfgenopt.evaluation.manifold import knn_radii, precision_recall
+
+# Direction of every ``logs`` key QualityMonitor writes: what EarlyStopping / tuners optimize.
+METRIC_MODES = {
+    "val_fid": "min",
+    "val_kid": "min",
+    "val_kid_std": "min",
+    "val_precision": "max",
+    "val_recall": "max",
+    "val_density": "max",
+    "val_coverage": "max",
+    "val_class_kl": "min",
+    "val_confidence": "max",
+}
+
+__all__ = [
+    "FeatureExtractor",
+    "KIDResult",
+    "METRIC_MODES",
+    "cache_dir",
+    "classifier_path",
+    "domain_classifier",
+    "extract_features",
+    "feature_statistics",
+    "fid",
+    "fid_from_images",
+    "frechet_distance",
+    "get_extractor",
+    "inception_extractor",
+    "infer_value_range",
+    "kid",
+    "knn_radii",
+    "mode_coverage",
+    "mode_coverage_from_probabilities",
+    "polynomial_mmd2",
+    "precision_recall",
+]

@@ -1,0 +1,76 @@
+"""Figures of sample quality across epochs: FID, KID (with its std band), coverage, precision."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tfgenopt.plotting._base import new_figure
+
+__all__ = ["plot_quality"]
+
+_QUALITY_KEYS = ("val_fid", "val_kid", "val_coverage", "val_precision", "val_recall",
+                 "val_density", "val_class_kl", "val_confidence")
+
+
+def _series(source):
+    """``{key: (epochs, values)}`` from a QualityMonitor, a History or a logs-history dict."""
+    history = getattr(source, "history", source)
+    epochs = getattr(source, "evaluated_epochs", None)
+    if not isinstance(history, dict):
+        raise TypeError("`history` must be a QualityMonitor, a keras History or a dict of lists; "
+                        f"received {type(source).__name__}.")
+    out = {}
+    for key, values in history.items():
+        values = np.asarray(values, dtype=float)
+        x = np.asarray(epochs, dtype=int) if epochs is not None else np.arange(len(values))
+        out[key] = (x[: len(values)] + 1, values)
+    return out
+
+
+def plot_quality(history, keys=None, title=None):
+    """Plot quality metrics across epochs, one panel per metric (KID with a +-std band).
+
+    Args:
+        history: a ``QualityMonitor`` (plots only freshly measured epochs), a
+            ``keras.callbacks.History`` or its ``.history`` dict.
+        keys: the ``val_*`` keys to draw; default: every quality key present.
+        title: optional figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Example:
+        >>> fig = plot_quality({"val_fid": [9.0, 5.0, 4.0], "val_kid": [0.3, 0.1, 0.05],
+        ...                     "val_kid_std": [0.05, 0.03, 0.02]})
+    """
+    series = _series(history)
+    keys = list(keys) if keys is not None else [k for k in _QUALITY_KEYS if k in series]
+    missing = [k for k in keys if k not in series]
+    if missing or not keys:
+        raise ValueError(f"`keys` {missing or keys!r} not found; available: {sorted(series)}.")
+    ncols = min(3, len(keys))
+    nrows = math.ceil(len(keys) / ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, key in zip(axes.ravel(), keys):
+        x, y = series[key]
+        ax.plot(x, y, "o-", ms=3, label=key)
+        std_key = f"{key}_std"
+        if std_key in series:
+            _, s = series[std_key]
+            ax.fill_between(x, y - s, y + s, alpha=0.25, label="+-std")
+        if np.any(np.isfinite(y)):
+            lower_is_better = key in ("val_fid", "val_kid", "val_class_kl")
+            best = int(np.nanargmin(y) if lower_is_better else np.nanargmax(y))
+            ax.plot(x[best], y[best], "*", ms=10, color="tab:red", label="best")
+        ax.set_title(key.removeprefix("val_"))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[len(keys):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
