@@ -167,15 +167,25 @@ class TestTunersAndObjectives:
         assert result.best_score == pytest.approx(min(hist["loss"]))
         assert set(result.statuses().values()) == {"COMPLETED"}
 
-    def test_bayesian_without_scikit_learn_fails_before_any_trial(self, data, tmp_path):
+    def test_bayesian_without_scikit_learn_fails_before_any_trial(self, data, tmp_path,
+                                                                  monkeypatch):
         import importlib.util
 
-        if importlib.util.find_spec("sklearn") is not None:
-            pytest.skip("scikit-learn is installed")
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "sklearn" else real(name, *a))
         with pytest.raises(ImportError, match="`tuner='bayesian'` needs sklearn"):
             tuning.search(tuning.AutoencoderHyperModel(64), data[0], data[1], tuner="bayesian",
                           directory=tmp_path)
         assert not os.listdir(tmp_path)
+
+    def test_bayesian_search_completes_every_trial(self, data, tmp_path):
+        hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
+        result = tuning.search(hm, data[0], data[1], tuner="bayesian", max_trials=3,
+                               directory=tmp_path, seed=0, verbose=0)
+        assert len(result.trials) == 3
+        assert set(result.statuses().values()) == {"COMPLETED"}
+        assert np.isfinite(result.best_score)
 
     def test_failed_trial_warns_and_is_not_completed(self, data, tmp_path):
         class Broken(tuning.AutoencoderHyperModel):
