@@ -1,0 +1,180 @@
+"""The compiled functions behind every probe, cached per :class:`Objective`.
+
+Each takes the point (a list of tensors, one per probed variable) as an argument and
+substitutes it for the variables in a ``keras.StatelessScope``, so nothing is ever assigned
+and one trace serves every point, direction and epoch (same shapes, same trace).
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import tensorflow as tf
+
+_ZERO = tf.UnconnectedGradients.ZERO
+
+
+def _as_dict(out):
+    if isinstance(out, dict):
+        if "loss" not in out:
+            raise ValueError(f"An objective returning a dict must have a 'loss' key; "
+                             f"received keys {sorted(out)}.")
+        return dict(out)
+    return {"loss": out}
+
+
+def call(obj, point, data, extra_mapping=()):
+    """Evaluate ``obj.fn`` on ``data`` with ``point`` in place of ``obj.variables``."""
+    mapping = list(zip(obj.variables, point)) + list(extra_mapping)
+    with keras.StatelessScope(state_mapping=mapping):
+        n = tf.nest.flatten(data)[0].shape[0]
+        size = obj.batch_size
+        if size is None or n is None or size >= n:
+            out = _as_dict(obj.fn(data))
+            return {k: tf.cast(tf.reshape(v, ()), tf.float64) for k, v in out.items()}
+        total = {}
+        for start in range(0, n, size):
+            chunk = tf.nest.map_structure(lambda t, s=start: t[s:s + size], data)
+            weight = min(size, n - start) / n
+            for k, v in _as_dict(obj.fn(chunk)).items():
+                v = tf.cast(tf.reshape(v, ()), tf.float64) * weight
+                total[k] = total[k] + v if k in total else v
+        return total
+
+
+def _cached(obj, key, build):
+    fn = obj._compiled.get(key)
+    if fn is None:
+        fn = obj._compiled[key] = build()
+    return fn
+
+
+def _flat(tensors):
+    return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
+
+
+def _split(obj, vector):
+    sizes = [_prod(v.shape) for v in obj.variables]
+    parts = tf.split(vector, sizes)
+    return [tf.reshape(p, v.shape) for p, v in zip(parts, obj.variables)]
+
+
+def _prod(shape):
+    out = 1
+    for s in shape:
+        out *= int(s)
+    return out
+
+
+def evaluate_fn(obj):
+    """``f(point, data) -> {name: scalar}``."""
+    return _cached(obj, "evaluate", lambda: tf.function(
+        lambda point, data: call(obj, point, data)))
+
+
+def output_keys(obj):
+    """The names ``obj.fn`` returns (``"loss"`` first), found by one evaluation."""
+    keys = obj._compiled.get("keys")
+    if keys is None:
+        out = evaluate_fn(obj)(obj.point_tensors(), obj.data)
+        keys = obj._compiled["keys"] = ["loss"] + sorted(k for k in out if k != "loss")
+    return keys
+
+
+STRATEGIES = ("auto", "vectorize", "loop")
+
+
+def points_fn(obj, k, strategy="loop"):
+    """``f(coeffs (m, k), origin, directions, data) -> {name: (m,)}``: one compiled call.
+
+    ``"loop"`` runs a compiled ``tf.map_fn`` loop, one point after another (least memory,
+    fastest on CPU); ``"vectorize"`` evaluates the points as one batched pass
+    (``tf.vectorized_map``; ops without a vectorized rule fall back to a loop).
+    """
+    keys = output_keys(obj)
+
+    def build():
+        signature = {name: tf.TensorSpec((), tf.float64) for name in keys}
+
+        @tf.function
+        def f(coeffs, origin, directions, data):
+            def one(c):
+                point = []
+                for i, w in enumerate(origin):
+                    value = w
+                    for j in range(k):
+                        value = value + tf.cast(c[j], w.dtype) * directions[j][i]
+                    point.append(value)
+                out = call(obj, point, data)
+                return {name: out[name] for name in keys}
+
+            if strategy == "loop":
+                return tf.map_fn(one, coeffs, fn_output_signature=signature,
+                                 parallel_iterations=1)
+            return tf.vectorized_map(one, coeffs)
+
+        return f
+
+    return _cached(obj, ("points", k, strategy), build)
+
+
+def choose_strategy(obj, k, args):
+    """Time both strategies once on ``args`` (after tracing) and remember the faster one."""
+    key = ("strategy", k)
+    if key not in obj._compiled:
+        times = {}
+        for name in ("vectorize", "loop"):
+            fn = points_fn(obj, k, name)
+            fn(*args)  # trace
+            start = time.perf_counter()
+            fn(*args)["loss"].numpy()
+            times[name] = time.perf_counter() - start
+        obj._compiled[key] = min(times, key=times.get)
+    return obj._compiled[key]
+
+
+def gradient_fn(obj):
+    """``f(point, data) -> (loss, [grad per variable])``."""
+
+    def build():
+        @tf.function
+        def f(point, data):
+            with tf.GradientTape() as tape:
+                tape.watch(point)
+                loss = call(obj, point, data)["loss"]
+            return loss, tape.gradient(loss, point, unconnected_gradients=_ZERO)
+
+        return f
+
+    return _cached(obj, "gradient", build)
+
+
+def hvp_fn(obj, method="reverse"):
+    """``f(point, flat_vector, data) -> flat H @ v`` by double backprop or forward-over-reverse."""
+
+    def build():
+        @tf.function
+        def f(point, vector, data):
+            tangents = _split(obj, vector)
+            if method == "forward":
+                with tf.autodiff.ForwardAccumulator(point, tangents) as acc:
+                    with tf.GradientTape() as tape:
+                        tape.watch(point)
+                        loss = call(obj, point, data)["loss"]
+                    grads = tape.gradient(loss, point, unconnected_gradients=_ZERO)
+                hv = acc.jvp(grads, unconnected_gradients=_ZERO)
+            else:
+                with tf.GradientTape() as outer:
+                    outer.watch(point)
+                    with tf.GradientTape() as inner:
+                        inner.watch(point)
+                        loss = call(obj, point, data)["loss"]
+                    grads = inner.gradient(loss, point, unconnected_gradients=_ZERO)
+                hv = outer.gradient(grads, point, output_gradients=tangents,
+                                    unconnected_gradients=_ZERO)
+            return _flat(hv)
+
+        return f
+
+    return _cached(obj, ("hvp", method), build)
