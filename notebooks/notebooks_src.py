@@ -119,6 +119,55 @@ except ValueError as err:
     print(err)'''),
 ])
 
+NB04 = ("Loss landscapes and curvature",
+        "Where does training go, and how curved is the loss there? Filter-normalized slices and "
+        "surfaces, the trajectory on its PCA plane, Hessian eigenvalues, trace, sharpness, the "
+        "gradient noise scale, and for a GAN each player's curvature and the game's rotation. "
+        "Every probe leaves weights, optimizer state and BatchNorm statistics untouched.", [
+    ("code", '''from tfgenopt import landscape as L
+x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+probe = x_val[:128 if QUICK else 512]
+ae = tg.builders.dense_autoencoder()
+ae.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+w_init = L.get_weights(ae)
+cb = tg.callbacks.LossLandscape(probe, every=1 if QUICK else 5,
+                                kind=("1d", "hessian", "trace"), grid=7 if QUICK else 21,
+                                iterations=5 if QUICK else 20, trace_samples=4 if QUICK else 16,
+                                trajectory=True, seed=0, verbose=0)
+history = ae.fit(x_train, x_train, epochs=3 if QUICK else 30, batch_size=64, verbose=0,
+                 callbacks=[cb])
+print({k: [round(v, 3) for v in vals] for k, vals in history.history.items() if "hessian" in k})'''),
+    ("code", '''tg.plotting.plot_slices(cb.history, title="1-D slices across epochs")'''),
+    ("code", '''tg.plotting.plot_curvature(cb.history, title="curvature across epochs")'''),
+    ("md", "The trajectory of the weights projected on its own PCA plane, over the loss "
+           "surface of that plane."),
+    ("code", '''surf = cb.trajectory_surfaces["model"]   # one per network probed (a GAN: per player)
+print("variance explained by the PCA plane:", np.round(surf["explained_variance_ratio"], 3))
+tg.plotting.plot_surface(surf, trajectory=surf["trajectory"], title="trajectory on its PCA plane")'''),
+    ("md", "## Probes without a callback"),
+    ("code", '''d1, d2 = L.random_directions(ae, 2, seed=0)
+surface = L.surface_2d(ae, probe, d1, d2, grid=7 if QUICK else 25)
+path = L.interpolate(ae, probe, w_init, alphas=9)          # from the initial weights to now
+print("loss along init -> trained:", np.round(path["loss"], 3))
+print("top-3 Hessian eigenvalues:", L.hessian_eigenvalues(ae, probe, k=3))
+print("sharpness:", L.sharpness(ae, probe, radius=0.05)["sharpness"])
+print("gradient noise scale:", L.gradient_noise_scale(ae, probe, batch_size=16)["noise_scale"])
+tg.plotting.plot_surface(surface, title="autoencoder loss surface")'''),
+    ("code", '''tg.plotting.plot_surface_3d(surface)'''),
+    ("md", "## A GAN's two players and the game\nEach player's Hessian of its own loss in its own "
+           "weights, and the rotation index of the joint gradient field (0 = plain minimization, "
+           "1 = pure rotation)."),
+    ("code", '''gan = tg.models.GAN(tg.builders.dense_generator(), tg.builders.dense_discriminator(),
+                    latent_dim=100, seed=0)
+gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+gan.fit(x_train, epochs=1 if QUICK else 20, batch_size=64, verbose=0)
+for player in ("discriminator", "generator"):
+    print(player, "top eigenvalue", L.hessian_eigenvalues(gan, probe, player=player,
+                                                          iterations=5 if QUICK else 20))
+print("rotation index", L.rotation_index(gan, probe))'''),
+])
+
 NB05 = ("Keras Tuner experiments",
         "Hyperparameter searches over the package's builders with Keras Tuner: optimizer, "
         "learning rate, batch size, normalization, widths. `search()` wires the tuner, early "
@@ -172,6 +221,7 @@ NOTEBOOKS = {
     "01_autoencoder.ipynb": NB01,
     "02_gan.ipynb": NB02,
     "03_schedules_lr_early_stopping.ipynb": NB03,
+    "04_landscape.ipynb": NB04,
     "05_tuning.ipynb": NB05,
     "06_vae.ipynb": NB06,
 }

@@ -54,3 +54,55 @@ class TestCommands:
         assert (out / "model.keras").exists() and (out / "history.json").exists()
         assert (out / "curves.png").exists()
         assert result["val_loss"] < result["initial_val_loss"]
+
+    def test_landscape_probes_a_saved_autoencoder(self, tmp_path, capsys):
+        import keras
+
+        import tfgenopt as tg
+
+        ae = tg.builders.dense_autoencoder(64, hidden=(16, 8))
+        ae.compile("adam", "binary_crossentropy")
+        path = tmp_path / "ae.keras"
+        ae.save(path)
+        code = main(["landscape", str(path), "--image-size", "8", "--kind", "1d", "2d", "hessian",
+                     "--grid", "5", "--probe-size", "64", "--out", str(tmp_path / "ls"),
+                     "-v", "0"])
+        assert code == 0
+        text = capsys.readouterr().out
+        result = json.loads(text[text.index("{"):])
+        x, _ = tg.data.load_digits(flatten=True)
+        expected = keras.saving.load_model(path).evaluate(x[:64], x[:64], verbose=0)
+        assert result["slice_loss_at_0"] == pytest.approx(expected, rel=1e-4)
+        assert result["surface_min"] <= result["slice_loss_at_0"] + 1e-6
+        assert result["hessian_top"] > 0
+        assert (tmp_path / "ls" / "surface.png").exists()
+
+    def test_landscape_probes_each_player_of_a_saved_gan(self, tmp_path, capsys):
+        import tfgenopt as tg
+
+        gan = tg.models.GAN(tg.builders.dense_generator(8, hidden=(16,), output_dim=64),
+                            tg.builders.dense_discriminator(64, hidden=(16,)), latent_dim=8,
+                            seed=0)
+        gan.compile()
+        x, _ = tg.data.load_digits(flatten=True)
+        gan.fit(x[:128], epochs=1, batch_size=32, verbose=0)
+        gan.save(tmp_path / "gan.keras")
+        code = main(["landscape", str(tmp_path / "gan.keras"), "--image-size", "8", "--kind",
+                     "hessian", "--probe-size", "64", "--out", str(tmp_path / "ls"), "-v", "0"])
+        assert code == 0
+        text = capsys.readouterr().out
+        result = json.loads(text[text.index("{"):])
+        assert {"discriminator_hessian_top", "generator_hessian_top"} <= set(result)
+
+    def test_lr_find_command_suggests_a_rate_and_saves_the_figure(self, tmp_path, capsys):
+        code = main(["lr-find", "autoencoder", "--image-size", "8", "--steps", "30",
+                     "--out", str(tmp_path), "-v", "0"])
+        assert code == 0
+        text = capsys.readouterr().out
+        result = json.loads(text[text.index("{"):])
+        assert 1e-6 <= result["suggested_lr"] <= 1.0
+        assert (tmp_path / "lr_find.png").exists()
+
+    def test_missing_model_file_is_a_one_line_error(self, tmp_path, capsys):
+        assert main(["landscape", str(tmp_path / "none.keras")]) == 2
+        assert "does not exist" in capsys.readouterr().err

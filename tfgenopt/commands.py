@@ -112,12 +112,16 @@ def lr_find_command(args):
                      steps=args.steps, batch_size=args.batch_size, verbose=args.verbose)
     os.makedirs(args.out, exist_ok=True)
     path = plotting.save_figure(result.plot(), os.path.join(args.out, "lr_find.png"))
-    return {"suggested_lr": float(result.suggestion), "min_loss_lr_div_10":
-            float(result.min_loss_lr / 10), "figure": path}
+    return {"suggested_lr": float(result.suggestion), "min_div10": float(result.min_div10),
+            "monitor": result.monitor, "diverged": bool(result.diverged), "figure": path}
 
 
 def landscape_command(args):
-    """Probe a saved ``.keras`` model's loss landscape on a probe set of the dataset."""
+    """Probe a saved ``.keras`` model's loss landscape on a probe set of the dataset.
+
+    A GAN is probed per player (discriminator and generator, each in its own weights); a VAE
+    through its ELBO; any other compiled model through its compiled loss (targets = inputs).
+    """
     import keras
 
     from tfgenopt import landscape, plotting
@@ -125,21 +129,39 @@ def landscape_command(args):
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"`model` {args.model!r} does not exist.")
     model = keras.saving.load_model(args.model)
-    x_train, _ = _load(args, flatten=len(model.inputs[0].shape) == 2
-                       if hasattr(model, "inputs") and model.inputs else True)
+    inputs = model.networks()["discriminator"].inputs if hasattr(model, "generator_loss") else \
+        (model.networks()["encoder"].inputs if hasattr(model, "elbo_terms") else model.inputs)
+    flat = len(inputs[0].shape) == 2
+    x_train, _ = _load(args, flatten=flat)
     probe = x_train[: args.probe_size]
-    data = (probe, probe) if not hasattr(model, "networks") else probe
+    players = ("discriminator", "generator") if hasattr(model, "generator_loss") else (None,)
     os.makedirs(args.out, exist_ok=True)
     result = {}
-    rng = np.random.default_rng(args.seed)
-    del rng
-    if "1d" in args.kind or "2d" in args.kind:
-        surf = landscape.surface_2d(model, data, grid=args.grid, seed=args.seed,
-                                    verbose=args.verbose)
-        plotting.save_figure(plotting.plot_surface_2d(surf), os.path.join(args.out, "surface.png"))
-        result["surface_min"] = float(np.min(surf.losses))
-    if "hessian" in args.kind:
-        eig = landscape.hessian_eigenvalues(model, data, k=1, seed=args.seed, verbose=args.verbose)
-        result["hessian_top"] = float(np.max(eig))
+    for player in players:
+        tag = f"{player}_" if player else ""
+        common = {"player": player} if player else {}
+        if "1d" in args.kind:
+            sl = landscape.slice_1d(model, probe, alphas=np.linspace(-1, 1, args.grid),
+                                    seed=args.seed, **common)
+            result[f"{tag}slice_loss_at_0"] = float(sl["loss"][args.grid // 2])
+            result[f"{tag}slice_loss_max"] = float(np.max(sl["loss"]))
+        if "2d" in args.kind:
+            surf = landscape.surface_2d(model, probe, grid=args.grid, seed=args.seed,
+                                        verbose=args.verbose, **common)
+            name = f"{tag}surface.png"
+            plotting.save_figure(plotting.plot_surface(surf, title=f"{player or 'loss'} surface"),
+                                 os.path.join(args.out, name))
+            result[f"{tag}surface_min"] = float(np.min(surf["loss"]))
+        if "hessian" in args.kind:
+            eig = landscape.hessian_eigenvalues(model, probe, k=1, seed=args.seed, **common)
+            result[f"{tag}hessian_top"] = float(np.max(eig))
+        if "trace" in args.kind:
+            result[f"{tag}hessian_trace"] = float(
+                landscape.hessian_trace(model, probe, samples=16, seed=args.seed, **common)["trace"])
+        if "noise_scale" in args.kind:
+            result[f"{tag}grad_noise_scale"] = float(landscape.gradient_noise_scale(
+                model, probe, seed=args.seed, **common)["noise_scale"])
+        if "sharpness" in args.kind:
+            result[f"{tag}sharpness"] = float(landscape.sharpness(model, probe, **common)["sharpness"])
     result["out"] = args.out
     return result

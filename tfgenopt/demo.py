@@ -35,8 +35,8 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     Args:
         out: output directory.
         dataset: ``"digits"`` (bundled), ``"mnist"`` or ``"fashion_mnist"`` (from the cache).
-        epochs: GAN epoch budget (default 40; 4 with ``quick``); the autoencoder and VAE get
-            the same budget, the optimizer comparison a quarter of it.
+        epochs: GAN epoch budget (default 150; 4 with ``quick``); the autoencoder and VAE get
+            a third of it (at least 1), the optimizer comparison a tenth.
         seed: seed of the split, the weights and the noise.
         quick: a one-minute version (fewer epochs, fewer probes, smaller probe sets).
         verbose: 0 silent, 1 progress lines.
@@ -50,7 +50,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     from tfgenopt import builders, callbacks, data, models, plotting, report, tuning
     from tfgenopt._validation import check_int
 
-    epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 40),
+    epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 150),
                        minimum=1)
     keras.utils.set_random_seed(seed)
     os.makedirs(out, exist_ok=True)
@@ -88,15 +88,15 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     gan = models.GAN(builders.dense_generator(100, output_dim=dim, seed=seed),
                      builders.dense_discriminator(dim, seed=seed + 1), latent_dim=100,
                      ema=0.99, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
                 loss="non_saturating", r1=0.1, label_smoothing=0.1,
                 steps_per_execution=8)
-    every = max(1, epochs // 8)
-    probe_every = max(1, epochs // 4)
+    every = max(1, epochs // 15)
+    probe_every = max(1, epochs // 5)
     quality = callbacks.QualityMonitor(x_val, metrics=("fid", "kid", "coverage"), every=every,
                                        n_samples=256 if quick else 1000, seed=seed)
-    stopper = callbacks.EarlyStopping(monitor="val_kid", patience=max(3 * every, 6),
+    stopper = callbacks.EarlyStopping(monitor="val_kid", patience=max(4 * every, 6),
                                       restore_best_weights=True, divergence_threshold=None,
                                       smoothing="ema", verbose=verbose)
     grids = callbacks.SampleGrid(every=every, n=36, out_dir=os.path.join(out, "samples"),
@@ -157,14 +157,15 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     ae = builders.dense_autoencoder(dim, seed=seed)
     ae.compile(keras.optimizers.Adam(ae_lr), "binary_crossentropy")
     ae_stop = callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-    ae_hist = ae.fit(x_train, x_train, validation_data=(x_val, x_val), epochs=epochs,
+    side_epochs = max(1, epochs // 3)
+    ae_hist = ae.fit(x_train, x_train, validation_data=(x_val, x_val), epochs=side_epochs,
                      batch_size=64, callbacks=[ae_stop], verbose=0).history
     vae = models.VAE(builders.vae_encoder(dim, latent_dim=8, seed=seed),
                      builders.vae_decoder(8, dim, seed=seed), seed=seed)
     vae.compile(keras.optimizers.Adam(1e-3))
     vae_stop = callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-    vae_hist = vae.fit(x_train, validation_data=(x_val,), epochs=epochs, batch_size=64,
-                       callbacks=[callbacks.KLWarmup(0.0, 1.0, epochs=max(1, epochs // 4)),
+    vae_hist = vae.fit(x_train, validation_data=(x_val,), epochs=side_epochs, batch_size=64,
+                       callbacks=[callbacks.KLWarmup(0.0, 1.0, epochs=max(1, side_epochs // 4)),
                                   vae_stop], verbose=0).history
     timings["autoencoder_vae"] = time.perf_counter() - t0
     recon = np.concatenate([x_val[:8], ae.predict(x_val[:8], verbose=0)])
@@ -188,7 +189,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     say("[4/5] optimizer comparison (SGD, Adam, RMSprop, Adagrad) on the autoencoder")
     histories, fig = tuning.compare_optimizers(
         lambda: builders.dense_autoencoder(dim, seed=seed), x_train, validation_data=x_val,
-        loss="binary_crossentropy", epochs=max(1, epochs // 4), batch_size=64, seed=seed,
+        loss="binary_crossentropy", epochs=max(1, epochs // 10), batch_size=64, seed=seed,
         verbose=0)
     comparison = {name: {"final_val_loss": _last(h, "val_loss"), "final_loss": _last(h, "loss")}
                   for name, h in histories.items()}
