@@ -126,7 +126,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     }
     figs = [save(plotting.plot_history(hist, keys=["d_loss", "g_loss"], title="GAN losses"),
                  "gan_losses.png"),
-            save(plotting.plot_quality(hist, title="sample quality"), "gan_quality.png"),
+            save(plotting.plot_quality(quality, title="sample quality"), "gan_quality.png"),
             save(plotting.plot_image_grid(gan.generate(36, seed=seed), title="final samples"),
                  "gan_samples.png")]
     strip = [p for p in gan_summary["sample_grids"] if p.endswith("strip.png")]

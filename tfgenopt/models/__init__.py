@@ -1,5 +1,7 @@
 """Training models (``keras.Model`` subclasses that own a ``train_step``) and their protocol."""
 
 from tfgenopt.models import protocol
+from tfgenopt.models.gan import GAN
+from tfgenopt.models.vae import VAE
 
-__all__ = ["protocol"]
+__all__ = ["protocol", "GAN", "VAE"]

@@ -1,0 +1,67 @@
+"""Tests for tfgenopt.models._input: the lean NumPy input path of GAN.fit."""
+
+import numpy as np
+import pytest
+
+import tfgenopt as tg
+from tfgenopt.models import GAN
+from tfgenopt.models._input import array_dataset, can_use
+
+
+class TestArrayDataset:
+    def test_each_epoch_sees_every_sample_once_with_the_partial_batch_last(self):
+        x = np.arange(10, dtype="float32")[:, None]
+        ds = array_dataset(x, None, 4, shuffle=True, seed=0)
+        epochs = [[b.numpy()[:, 0] for b in ds] for _ in range(2)]
+        for batches in epochs:
+            assert [len(b) for b in batches] == [4, 4, 2]
+            np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(10))
+        assert not np.array_equal(np.concatenate(epochs[0]), np.concatenate(epochs[1]))
+
+    def test_labels_stay_paired_with_their_samples(self):
+        x = np.arange(6, dtype="float32")[:, None]
+        for xb, yb in array_dataset(x, np.arange(6) * 10, 4, shuffle=True, seed=1):
+            np.testing.assert_array_equal(xb.numpy()[:, 0] * 10, yb.numpy())
+
+    def test_without_shuffle_keeps_the_order(self):
+        x = np.arange(5, dtype="float32")[:, None]
+        got = np.concatenate([b.numpy()[:, 0] for b in array_dataset(x, None, 2, False)])
+        np.testing.assert_array_equal(got, np.arange(5))
+
+    @pytest.mark.parametrize("kwargs", [{"validation_split": 0.2}, {"steps_per_epoch": 3},
+                                        {"sample_weight": np.ones(4)}])
+    def test_options_it_does_not_handle_keep_keras_own_path(self, kwargs):
+        args = {"validation_split": 0.0, "sample_weight": None, "class_weight": None,
+                "steps_per_epoch": None, **kwargs}
+        assert not can_use(np.ones((4, 2)), None, 2, args["validation_split"],
+                           args["sample_weight"], args["class_weight"],
+                           args["steps_per_epoch"], {})
+        assert can_use(np.ones((4, 2)), None, 2, 0.0, None, None, None, {})
+
+
+class TestGANFitOnArrays:
+    def _gan(self):
+        g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6, seed=0)
+        d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,), seed=1)
+        gan = GAN(g, d, latent_dim=4, seed=0)
+        gan.compile(steps_per_execution=4)
+        return gan
+
+    def test_steps_per_epoch_is_ceil_n_over_batch_size(self, rng):
+        gan = self._gan()
+        hist = gan.fit(rng.random((10, 6)), batch_size=4, epochs=3, verbose=0)
+        assert int(gan.g_optimizer.iterations) == 9 and len(hist.history["d_loss"]) == 3
+
+    def test_validation_split_still_works_through_keras(self, rng):
+        gan = self._gan()
+        hist = gan.fit(rng.random((10, 6)), batch_size=4, validation_split=0.2, verbose=0)
+        assert int(gan.g_optimizer.iterations) == 2 and "val_d_loss" in hist.history
+
+
+class TestVAEFitOnArrays:
+    def test_vae_takes_the_same_path_and_counts_steps(self, rng):
+        vae = tg.models.VAE(tg.builders.vae_encoder(6, latent_dim=2, hidden=(4,), seed=0),
+                            tg.builders.vae_decoder(2, 6, hidden=(4,), seed=1), seed=0)
+        vae.compile("adam")
+        vae.fit(rng.random((10, 6)), batch_size=4, epochs=2, verbose=0)
+        assert int(vae.optimizer.iterations) == 6

@@ -1,0 +1,99 @@
+"""A lean ``fit`` input path for in-memory NumPy arrays.
+
+Keras feeds NumPy arrays to ``fit`` through a general pipeline whose iterator costs several
+milliseconds to create, twice per epoch; on a small GAN (23 steps per epoch on the digits) that
+is as long as the steps themselves. :func:`array_dataset` builds the same epochs (a fresh
+permutation each epoch, the last partial batch kept) from one in-memory tensor with a
+shuffle-indices-then-gather pipeline that is about three times cheaper to start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_BYTES = 1 << 30  # larger arrays keep Keras' own path
+
+
+def _is_array(a):
+    return isinstance(a, np.ndarray) and a.dtype != object
+
+
+def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, steps_per_epoch,
+            kwargs):
+    """True when ``fit``'s arguments are plain in-memory arrays this path handles identically."""
+    if not _is_array(x) or not (y is None or _is_array(y)):
+        return False
+    if y is not None and len(y) != len(x):
+        return False  # let Keras raise its own error
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        return False
+    if validation_split or kwargs or any(
+            v is not None for v in (sample_weight, class_weight, steps_per_epoch)):
+        return False
+    return x.nbytes + (0 if y is None else y.nbytes) <= MAX_BYTES
+
+
+def array_dataset(x, y, batch_size, shuffle, seed=None):
+    """A finite ``tf.data.Dataset`` of ``x`` (or ``(x, y)``) batches for one epoch per iteration.
+
+    Args:
+        x: samples ``(n, ...)``.
+        y: labels ``(n, ...)`` or None.
+        batch_size: samples per batch (the last batch may be smaller, as in Keras).
+        shuffle: reshuffle the samples every epoch.
+        seed: shuffle seed (None: nondeterministic).
+
+    Returns:
+        A ``tf.data.Dataset`` with known cardinality ``ceil(n / batch_size)``.
+
+    Example:
+        >>> ds = array_dataset(np.zeros((10, 3), "float32"), None, 4, shuffle=True, seed=0)
+        >>> [int(b.shape[0]) for b in ds]
+        [4, 4, 2]
+    """
+    import tensorflow as tf
+
+    n = len(x)
+    x_t = tf.constant(x.astype("float32", copy=False) if x.dtype == np.float64 else x)
+    y_t = None if y is None else tf.constant(y)
+    ds = tf.data.Dataset.range(n)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if y_t is None:
+        ds = ds.map(lambda i: tf.gather(x_t, i))
+    else:
+        ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return ds.prefetch(2).with_options(options)
+
+
+class ArrayFitMixin:
+    """Gives a ``keras.Model`` subclass a ``fit`` whose NumPy arrays take :func:`array_dataset`.
+
+    Everything else (``tf.data``, ``validation_split``, ``sample_weight``, ``steps_per_epoch``,
+    ...) goes to ``keras.Model.fit`` unchanged. Shuffling uses the model's ``seed`` attribute.
+    """
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
+        """``keras.Model.fit``; in-memory NumPy arrays take a leaner input path (same epochs).
+
+        Each epoch still sees every sample once in a fresh order with the last partial batch
+        kept; the pipeline is only cheaper to start (see ``tfgenopt.models._input``).
+
+        Example:
+            >>> gan.fit(x_train, batch_size=64, epochs=10, validation_data=(x_val,))
+        """
+        if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
+                   steps_per_epoch, kwargs):
+            x = array_dataset(x, y, batch_size or 32, shuffle, getattr(self, "seed", None))
+            y, batch_size, shuffle = None, None, False
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                           callbacks=callbacks, validation_split=validation_split,
+                           validation_data=validation_data, shuffle=shuffle,
+                           class_weight=class_weight, sample_weight=sample_weight,
+                           initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                           **kwargs)

@@ -1,0 +1,395 @@
+"""GAN: a ``keras.Model`` whose ``train_step`` updates a discriminator, then a generator.
+
+The step reads like the keras.io DCGAN / WGAN-GP examples; every option is a small named step:
+``_discriminator_step`` (``d_steps`` times, with label smoothing, instance noise and the
+gradient penalty / R1), ``_generator_step``, then the generator EMA update.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfgenopt import losses
+from tfgenopt._validation import check_choice, check_int
+from tfgenopt.models import _gan_checks as C
+from tfgenopt.models import _input as I
+from tfgenopt.models import _training as T
+from tfgenopt.models import ema as ema_lib
+
+__all__ = ["GAN"]
+
+_BASE_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
+
+
+@keras.saving.register_keras_serializable(package="tfgenopt")
+class GAN(I.ArrayFitMixin, keras.Model):
+    """A generative adversarial network trained with ``fit`` (DCGAN, WGAN-GP, R1, EMA, cGAN).
+
+    Args:
+        generator: a functional ``keras.Model`` from noise ``z`` (and a label when
+            ``conditional``) to images.
+        discriminator: a functional ``keras.Model`` from images (and a label) to one logit.
+        latent_dim: size of ``z``; must match the generator's input.
+        ema: decay of the generator EMA (e.g. 0.999), or None for no EMA.
+        conditional: train on ``(x, y)`` with integer class labels fed to both networks.
+        num_classes: number of classes (required when ``conditional``).
+        seed: seed of the noise, interpolation and instance-noise draws.
+
+    Returns:
+        A ``keras.Model``; ``compile`` it, then ``fit(x)`` (``fit((x, y))`` when conditional).
+
+    Example:
+        >>> import tfgenopt as tg
+        >>> g = tg.builders.dense_generator(latent_dim=8, hidden=(16,), output_dim=64)
+        >>> d = tg.builders.dense_discriminator(input_dim=64, hidden=(16,))
+        >>> gan = GAN(g, d, latent_dim=8, seed=0)
+        >>> gan.compile(d_optimizer="adam", g_optimizer="adam")
+        >>> gan.generate(4, seed=1).shape
+        (4, 64)
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, ema=None, conditional=False,
+                 num_classes=None, seed=None, **kwargs):
+        latent_dim, ema, conditional, num_classes, seed = C.check_gan_args(
+            generator, discriminator, latent_dim, ema, conditional, num_classes, seed)
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.ema = ema
+        self.conditional = conditional
+        self.num_classes = num_classes
+        self.seed = seed
+        self.ema_generator = ema_lib.clone_for_ema(generator) if ema is not None else None
+        # Real and fake go through D as one batch unless D normalizes by batch statistics.
+        self._joint_d_call = not C.has_batch_statistics(discriminator)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in _BASE_KEYS + ("gp", "r1")}
+        self.adversarial_loss = losses.get("non_saturating")
+        self.d_optimizer = self.g_optimizer = None
+        self._recipe = {"gradient_penalty": 0.0, "r1": 0.0, "r1_every": 1, "d_steps": 1,
+                        "label_smoothing": 0.0, "instance_noise": 0.0}
+        self._compile_args = None
+        self.built = True
+
+    # ----------------------------------------------------------------------------- compile
+    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="non_saturating",
+                gradient_penalty=0.0, r1=0.0, r1_every=1, d_steps=1, label_smoothing=0.0,
+                instance_noise=0.0, jit_compile="auto", steps_per_execution=1,
+                run_eagerly=False):
+        """Set the recipe: two optimizers (TTUR), the adversarial loss and its regularizers.
+
+        Args:
+            d_optimizer: discriminator optimizer: a Keras optimizer, its name or config.
+            g_optimizer: generator optimizer (a different instance).
+            loss: an adversarial loss name from ``tfgenopt.losses.names()`` or an
+                ``AdversarialLoss``.
+            gradient_penalty: weight of the WGAN-GP penalty (0 = off).
+            r1: gamma of the R1 penalty; the loss adds ``r1 / 2 * E||grad D(real)||^2``.
+            r1_every: lazy R1: compute it every k discriminator steps, weighted by k.
+            d_steps: discriminator updates per generator update (the same real batch,
+                fresh noise each time, as in the keras.io WGAN-GP example).
+            label_smoothing: one-sided: real targets become ``1 - label_smoothing``.
+            instance_noise: std of Gaussian noise added to the discriminator's inputs.
+            jit_compile: XLA: True, False or "auto" (Keras' rule).
+            steps_per_execution: batches run inside one compiled call (faster on CPU).
+            run_eagerly: debug mode.
+
+        Returns:
+            None.
+
+        Example:
+            >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+            ...             g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5),
+            ...             loss="wasserstein", gradient_penalty=10.0, d_steps=5)
+        """
+        adv, recipe = C.check_recipe(loss, gradient_penalty, r1, r1_every, d_steps,
+                                     label_smoothing, instance_noise)
+        check_choice("jit_compile", jit_compile, (True, False, "auto"))
+        steps_per_execution = check_int("steps_per_execution", steps_per_execution, minimum=1)
+        d_opt, g_opt = C.check_optimizers(d_optimizer, g_optimizer)
+        super().compile(optimizer=None, jit_compile=jit_compile,
+                        steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
+        self.adversarial_loss = adv
+        self._recipe = recipe
+        self.d_optimizer = T.wrap_loss_scale(d_opt, [self.discriminator], "d")
+        self.g_optimizer = T.wrap_loss_scale(g_opt, [self.generator], "g")
+        for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+            if not opt.built:
+                opt.build(net.trainable_variables)
+        self._compile_args = {"loss": adv.name, **recipe, "jit_compile": jit_compile,
+                              "steps_per_execution": steps_per_execution}
+
+    def get_compile_config(self):
+        """The arguments of the last ``compile`` (optimizers serialized), for ``.keras`` saving."""
+        if self._compile_args is None:
+            return None
+        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+                "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+                **self._compile_args}
+
+    def compile_from_config(self, config):
+        """Re-``compile`` from :meth:`get_compile_config` and build both optimizers (for loading)."""
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    # ---------------------------------------------------------------------------- protocol
+    def networks(self):
+        """``{"generator", "discriminator"}`` (plus ``"ema_generator"`` with EMA)."""
+        nets = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.ema_generator is not None:
+            nets["ema_generator"] = self.ema_generator
+        return nets
+
+    def optimizers_by_name(self):
+        """``{"d": d_optimizer, "g": g_optimizer}`` (learning rates log as ``d_lr``, ``g_lr``)."""
+        return {"d": self.d_optimizer, "g": self.g_optimizer}
+
+    @property
+    def metrics(self):
+        keys = list(_BASE_KEYS)
+        keys += [k for k, w in (("gp", "gradient_penalty"), ("r1", "r1")) if self._recipe[w]]
+        return [self.trackers[k] for k in keys]
+
+    # ------------------------------------------------------------------------------ inputs
+    def sample_noise(self, n, seed=None):
+        """Standard normal noise of shape ``(n, latent_dim)`` (float32).
+
+        Args:
+            n: number of rows.
+            seed: an int for a reproducible draw; None uses the model's seed generator.
+
+        Returns:
+            A float32 tensor.
+
+        Example:
+            >>> gan.sample_noise(3, seed=0).shape
+            TensorShape([3, 8])
+        """
+        return keras.random.normal((n, self.latent_dim),
+                                   seed=self.seed_generator if seed is None else seed)
+
+    def _g_inputs(self, z, labels):
+        return z if not self.conditional else [z, labels]
+
+    def _d_inputs(self, x, labels):
+        return x if not self.conditional else [x, labels]
+
+    def _batch_noise(self, x_real, labels):
+        """The noise of one training step (a hook: tests fix it to compare with one device)."""
+        return self.sample_noise(ops.shape(x_real)[0])
+
+    def _interpolation_weights(self, x_real):
+        """The gradient penalty's per-sample ``alpha ~ U(0, 1)`` (a hook, like the noise)."""
+        return keras.random.uniform((ops.shape(x_real)[0],), seed=self.seed_generator)
+
+    def _unpack(self, data):
+        x, y = C.check_batch(data, self.discriminator, self.conditional)
+        return ops.cast(x, "float32"), y
+
+    # -------------------------------------------------------------------------------- step
+    def _discriminate(self, x, labels, training):
+        sigma = self._recipe["instance_noise"]
+        if training and sigma:
+            x = ops.cast(x, "float32")
+            x = x + sigma * keras.random.normal(ops.shape(x), seed=self.seed_generator)
+        return self.discriminator(self._d_inputs(x, labels), training=training)
+
+    def _discriminate_pair(self, x_real, x_fake, labels):
+        """D on real and fake: one call on the joined batch when D has no batch statistics."""
+        if not self._joint_d_call:
+            return (self._discriminate(x_real, labels, training=True),
+                    self._discriminate(x_fake, labels, training=True))
+        n = ops.shape(x_real)[0]
+        both = ops.concatenate([x_real, ops.cast(x_fake, x_real.dtype)], axis=0)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
+        logits = self._discriminate(both, both_labels, training=True)
+        return logits[:n], logits[n:]
+
+    def _penalties(self, x_real, x_fake, labels, training=True):
+        """``{"gp": ..., "r1": ...}`` for the penalties that are on, and their weighted sum."""
+        out, total = {}, 0.0
+        if self._recipe["gradient_penalty"]:
+            out["gp"] = losses.gradient_penalty(self.discriminator, x_real, x_fake, labels,
+                                                alpha=self._interpolation_weights(x_real),
+                                                training=training)
+            total += self._recipe["gradient_penalty"] * out["gp"]
+        if self._recipe["r1"]:
+            out["r1"] = self._lazy_r1(x_real, labels, training)
+            total += 0.5 * self._recipe["r1"] * out["r1"]
+        return out, total
+
+    def _lazy_r1(self, x_real, labels, training):
+        every = self._recipe["r1_every"]
+
+        def r1():
+            return losses.r1_penalty(self.discriminator, x_real, labels, training) * every
+
+        if every == 1 or not training:
+            return r1() / every
+        due = ops.equal(ops.mod(self.d_optimizer.iterations, every), 0)
+        return ops.cond(due, r1, lambda: ops.zeros((), "float32"))
+
+    def _discriminator_step(self, x_real, labels):
+        import tensorflow as tf
+
+        z = self._batch_noise(x_real, labels)
+        x_fake = self.generator(self._g_inputs(z, labels), training=True)
+        with tf.GradientTape() as tape:
+            real_logits, fake_logits = self._discriminate_pair(x_real, x_fake, labels)
+            d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits,
+                                                  self._recipe["label_smoothing"])
+            penalties, penalty = self._penalties(x_real, x_fake, labels)
+            scaled = T.objective(self.d_optimizer, d_loss + penalty)
+        norm = T.minimize(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        return {"d_loss": d_loss, "d_grad_norm": norm, **penalties,
+                "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
+                "d_fake": ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32")))}
+
+    def _generator_step(self, x_real, labels):
+        import tensorflow as tf
+
+        z = self._batch_noise(x_real, labels)
+        with tf.GradientTape() as tape:
+            x_fake = self.generator(self._g_inputs(z, labels), training=True)
+            g_loss = self.adversarial_loss.g_loss(self._discriminate(x_fake, labels, True))
+            scaled = T.objective(self.g_optimizer, g_loss)
+        norm = T.minimize(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        return {"g_loss": g_loss, "g_grad_norm": norm}
+
+    def _record(self, values):
+        scaled = {f"{k}_grad_norm" for k, opt in self.optimizers_by_name().items()
+                  if isinstance(opt, keras.optimizers.LossScaleOptimizer)}
+        T.update_trackers(self.trackers, values, skip_nonfinite=scaled)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x_real, labels = self._unpack(data)
+        steps = [self._discriminator_step(x_real, labels) for _ in range(self._recipe["d_steps"])]
+        d_logs = {k: ops.mean(ops.stack([s[k] for s in steps])) for k in steps[0]}
+        g_logs = self._generator_step(x_real, labels)
+        if self.ema_generator is not None:
+            ema_lib.update_ema(self.ema_generator, self.generator, self.ema)
+        return self._record({**d_logs, **g_logs})
+
+    def test_step(self, data):
+        import tensorflow as tf
+
+        x_real, labels = self._unpack(data)
+        z = self._batch_noise(x_real, labels)
+        x_fake = self.generator(self._g_inputs(z, labels), training=False)
+        with tf.GradientTape() as d_tape:
+            real_logits = self._discriminate(x_real, labels, training=False)
+            fake_logits = self._discriminate(x_fake, labels, training=False)
+            d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits, 0.0)
+            penalties, penalty = self._penalties(x_real, x_fake, labels, training=False)
+            total = d_loss + penalty
+        d_grads = d_tape.gradient(total, self.discriminator.trainable_variables)
+        with tf.GradientTape() as g_tape:
+            g_loss = self.generator_loss(z, labels)
+        g_grads = g_tape.gradient(g_loss, self.generator.trainable_variables)
+        return self._record({
+            "d_loss": d_loss, "g_loss": g_loss, **penalties,
+            "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
+            "d_fake": ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))),
+            "d_grad_norm": T.global_norm(d_grads), "g_grad_norm": T.global_norm(g_grads)})
+
+    # ------------------------------------------------------------------- pure losses, use
+    def discriminator_loss(self, x_real, z, labels=None):
+        """The pure adversarial discriminator loss (no penalty/smoothing/noise, inference mode).
+
+        Args:
+            x_real: a batch of real images.
+            z: noise of shape ``(batch, latent_dim)``.
+            labels: class labels (conditional GAN only).
+
+        Returns:
+            A float32 scalar tensor, deterministic given its inputs.
+
+        Example:
+            >>> gan.discriminator_loss(x[:8], gan.sample_noise(8, seed=0))
+        """
+        x_fake = self.generator(self._g_inputs(z, labels), training=False)
+        real = self.discriminator(self._d_inputs(x_real, labels), training=False)
+        fake = self.discriminator(self._d_inputs(x_fake, labels), training=False)
+        return self.adversarial_loss.d_loss(real, fake, 0.0)
+
+    def generator_loss(self, z, labels=None):
+        """The pure adversarial generator loss (inference mode), deterministic given ``z``.
+
+        Args:
+            z: noise of shape ``(batch, latent_dim)``.
+            labels: class labels (conditional GAN only).
+
+        Returns:
+            A float32 scalar tensor.
+
+        Example:
+            >>> gan.generator_loss(gan.sample_noise(8, seed=0))
+        """
+        x_fake = self.generator(self._g_inputs(z, labels), training=False)
+        return self.adversarial_loss.g_loss(
+            self.discriminator(self._d_inputs(x_fake, labels), training=False))
+
+    def call(self, inputs, training=False):
+        """Generate from given noise (``[z, labels]`` when conditional); EMA when not training."""
+        net = self.generator
+        if self.ema_generator is not None and not training:
+            net = self.ema_generator
+        return net(inputs, training=training)
+
+    def generate(self, n, labels=None, seed=None, use_ema=True, batch_size=256):
+        """Generate ``n`` samples as a NumPy float32 array in the generator's output range.
+
+        Args:
+            n: number of samples.
+            labels: ``n`` integer labels (conditional GAN); None cycles through the classes.
+            seed: an int for reproducible noise; None uses the model's seed generator.
+            use_ema: use the EMA generator when the GAN has one.
+            batch_size: samples per generator call.
+
+        Returns:
+            A ``np.ndarray`` of shape ``(n,) + image_shape``.
+
+        Example:
+            >>> gan.generate(16, seed=0).shape
+            (16, 64)
+        """
+        n = check_int("n", n, minimum=1)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        labels = C.check_labels(labels, n, self.num_classes if self.conditional else None)
+        net = self.ema_generator if use_ema and self.ema_generator is not None else self.generator
+        z = ops.convert_to_numpy(self.sample_noise(n, seed))
+        out = []
+        for i in range(0, n, batch_size):
+            zi = z[i:i + batch_size]
+            inputs = zi if labels is None else [zi, labels[i:i + batch_size]]
+            out.append(ops.convert_to_numpy(net(inputs, training=False)))
+        return np.concatenate(out).astype("float32")
+
+    # ------------------------------------------------------------------------- serialize
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "ema": self.ema,
+            "conditional": self.conditional,
+            "num_classes": self.num_classes,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = copy.deepcopy(config)  # deserializing consumes the nested dicts
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
