@@ -62,6 +62,8 @@ class TestCommands:
 
         ae = tg.builders.dense_autoencoder(64, hidden=(16, 8))
         ae.compile("adam", "binary_crossentropy")
+        x, _ = tg.data.load_digits(flatten=True)
+        ae.fit(x[:64], x[:64], epochs=1, verbose=0)  # a trained model: its optimizer is built
         path = tmp_path / "ae.keras"
         ae.save(path)
         code = main(["landscape", str(path), "--image-size", "8", "--kind", "1d", "2d", "hessian",
@@ -70,7 +72,6 @@ class TestCommands:
         assert code == 0
         text = capsys.readouterr().out
         result = json.loads(text[text.index("{"):])
-        x, _ = tg.data.load_digits(flatten=True)
         expected = keras.saving.load_model(path).evaluate(x[:64], x[:64], verbose=0)
         assert result["slice_loss_at_0"] == pytest.approx(expected, rel=1e-4)
         assert result["surface_min"] <= result["slice_loss_at_0"] + 1e-6

@@ -12,7 +12,7 @@ from tests.helpers import check_config_roundtrip
 from tfgenopt.callbacks import EarlyStopping
 from tfgenopt.callbacks._monitor import infer_mode
 from tfgenopt.callbacks.early_stopping import sample_diversity
-from tfgenopt.models import GAN, VAE
+from tfgenopt.models import GAN, VAE, protocol
 
 
 class FakeModel:
@@ -188,6 +188,35 @@ class TestScriptedLogs:
         # s1 = 0.5*4 / (1-0.5) = 4 ; s2 = (0.5*2 + 0.5*2) / (1 - 0.25) = 2.666...
         assert logs[0]["val_loss_smoothed"] == pytest.approx(4.0)
         assert logs[1]["val_loss_smoothed"] == pytest.approx(2.0 / 0.75)
+
+    def test_carried_values_are_never_the_best_epoch_nor_smoothed_in(self):
+        # Measured at epochs 0, 3, 6; carried (model.carried_log_keys) in between. With EMA
+        # smoothing the carried 1.0s would keep pulling the smoothed value down after epoch 3.
+        values = [3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+        measured = {0, 3, 6}
+        model = FakeModel()
+
+        def mark(epoch):
+            protocol.set_carried_keys(model, () if epoch in measured else ("val_kid",))
+            return {}
+
+        cb = EarlyStopping("val_kid", patience=100, smoothing="ema", smoothing_factor=0.5,
+                           verbose=0)
+        run_script(cb, values, key="val_kid", model=model, extra=mark)
+        assert cb.best_epoch == 3
+        # s0 = 3; s3 = (0.25*3 + 0.5*1) / 0.75: two measured values, not four.
+        assert cb.best == pytest.approx((0.5 * 0.5 * 3.0 + 0.5 * 1.0) / 0.75)
+
+    def test_carried_values_still_count_towards_patience(self):
+        model = FakeModel()
+
+        def mark(epoch):
+            protocol.set_carried_keys(model, () if epoch % 2 == 0 else ("val_kid",))
+            return {}
+
+        cb = EarlyStopping("val_kid", patience=2, verbose=0)
+        # Measured: 3 (e0), 2 (e2), 2.5 (e4); stops 2 epochs after the best (epoch 2).
+        assert run_script(cb, [3, 3, 2, 2, 2.5, 2.5, 1], "val_kid", model, mark) == 4
 
     def test_missing_quality_key_warns_about_callback_order(self):
         cb = EarlyStopping("val_kid", verbose=0)

@@ -178,6 +178,21 @@ class TestQualityMonitorWithEarlyStopping:
         assert trial.score == pytest.approx(min(observed))
         assert qm.evaluated_epochs == []  # the tuner ran a deep copy
 
+    def test_early_stopping_restores_a_measured_epoch_when_every_skips(self, digits,
+                                                                        extractor):
+        x_train, x_val = digits
+        qm = monitor(x_val, extractor, metrics=("kid",), every=3)
+        stop = tg.callbacks.EarlyStopping(monitor="val_kid", patience=100, smoothing="ema",
+                                          restore_best_weights=True, verbose=0)
+        gan = tiny_gan()
+        gan.fit(x_train, epochs=7, batch_size=128, verbose=0, callbacks=[qm, stop])
+        assert qm.evaluated_epochs == [0, 3, 6]
+        assert stop.best_epoch in qm.evaluated_epochs
+        # The restored generator gives the KID measured at that epoch.
+        assert qm.measure()["val_kid"] == pytest.approx(
+            qm.history["val_kid"][qm.evaluated_epochs.index(stop.best_epoch)], rel=1e-6)
+        assert gan.carried_log_keys == ()  # the last epoch is always measured
+
     def test_listed_after_early_stopping_raises(self, digits, extractor):
         x_train, x_val = digits
         stop = keras.callbacks.EarlyStopping(monitor="val_fid", mode="min")

@@ -81,7 +81,10 @@ class EarlyStopping(keras.callbacks.Callback):
             monitored value is always checked).
         smoothing: ``None``, ``"ema"`` (``s = a * s + (1 - a) * x``, bias-corrected) or
             ``"median"`` (of the last ``smoothing_window`` values); the smoothed value is what
-            patience compares, and it is logged as ``{monitor}_smoothed``.
+            patience compares, and it is logged as ``{monitor}_smoothed``. Values another
+            callback carried over from an earlier epoch (``model.carried_log_keys``, e.g. a
+            ``QualityMonitor`` with ``every > 1``) count towards patience but are neither
+            smoothed in nor taken as the best epoch.
         smoothing_window: window of the median.
         smoothing_factor: ``a`` of the EMA, in [0, 1).
         d_loss_floor: stop when ``d_loss_key`` stays below this for ``d_collapse_patience``
@@ -154,6 +157,7 @@ class EarlyStopping(keras.callbacks.Callback):
         self.best_weights = None
         self._history = []
         self._ema = 0.0
+        self._smoothed = None
         self._d_below = 0
         self._div_below = 0
         self._warned_missing = False
@@ -255,7 +259,13 @@ class EarlyStopping(keras.callbacks.Callback):
                 self._warned_missing = True
                 warn_missing("EarlyStopping", self.monitor, logs)
             return
-        value = self._smooth(current)
+        # A value carried from an earlier epoch (QualityMonitor, every > 1) was not measured on
+        # these weights: it counts towards patience but is never smoothed in nor taken as best.
+        carried = self.monitor in protocol.carried_keys(self.model)
+        if carried:
+            value = self._smoothed if self._smoothed is not None else current
+        else:
+            value = self._smoothed = self._smooth(current)
         if self.smoothing is not None:
             logs[f"{self.monitor}_smoothed"] = value
         if epoch < self.start_from_epoch:
@@ -263,7 +273,7 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self._snapshot()  # something to restore even if never better
         self.wait += 1
-        if self._is_better(value, self.best):
+        if not carried and self._is_better(value, self.best):
             self.best = value
             self.best_epoch = epoch
             if self.restore_best_weights:

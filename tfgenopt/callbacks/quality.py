@@ -20,6 +20,7 @@ from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
 from tfgenopt.evaluation.fid import fid
 from tfgenopt.evaluation.kid import kid
 from tfgenopt.evaluation.manifold import precision_recall
+from tfgenopt.models import protocol
 
 __all__ = ["QualityMonitor", "QUALITY_METRICS"]
 
@@ -83,8 +84,10 @@ class QualityMonitor(keras.callbacks.Callback):
     Skipped epochs (``every > 1``): the keys carry the last measured values, so ``History``
     stays aligned with epochs and ``EarlyStopping`` / Keras Tuner find the key every epoch.
     The first epoch of each run (also with ``initial_epoch``) and the last are always
-    measured. ``EarlyStopping`` counts patience in epochs, so with ``every=k`` use a patience
-    of at least ``k``; :attr:`history` keeps only the freshly measured values, by epoch.
+    measured. Carried keys are listed in ``model.carried_log_keys`` (see
+    ``tfgenopt.models.protocol``), so ``EarlyStopping`` never picks an unmeasured epoch as the
+    best one. It counts patience in epochs, so with ``every=k`` use a patience of at least
+    ``k``; :attr:`history` keeps only the freshly measured values, by epoch.
 
     Must come before ``EarlyStopping`` (or any callback monitoring these keys) in
     ``callbacks``; ``on_train_begin`` raises ``ValueError`` otherwise.
@@ -217,6 +220,7 @@ class QualityMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         self._check_order()
+        protocol.set_carried_keys(self.model, ())
         if not callable(getattr(self.model, "generate", None)):
             raise TypeError("QualityMonitor needs a model with a `generate(n, seed=...)` method "
                             f"(tfgenopt.models.GAN or VAE); received {type(self.model).__name__}.")
@@ -258,11 +262,14 @@ class QualityMonitor(keras.callbacks.Callback):
         return {key: float(values[key]) for key in self.log_keys}
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._due(epoch):
+        due = self._due(epoch)
+        if due:
             self._last = self.measure()
             self.evaluated_epochs.append(int(epoch))
             for key, value in self._last.items():
                 self.history.setdefault(key, []).append(value)
+        # Later callbacks must not take a carried value for this epoch's weights.
+        protocol.set_carried_keys(self.model, () if due else self._last)
         if logs is not None:
             logs.update(self._last)
 

@@ -10,11 +10,18 @@ A training model may implement two methods; plain ``keras.Model``s get sensible 
 
 Learning rates are logged as ``lr`` for the unnamed optimizer and ``{name}_lr`` otherwise
 (``d_lr``, ``g_lr``), see :func:`lr_log_key`.
+
+Callbacks talk to each other through one model attribute, ``model.carried_log_keys``: the
+``logs`` keys whose values this epoch were carried over from an earlier epoch instead of being
+measured (a ``QualityMonitor`` with ``every > 1`` writes them so every epoch has the key). A
+monitor must not take a carried value as a new best: the weights of that epoch were never
+measured. See :func:`set_carried_keys` and :func:`carried_keys`.
 """
 
 from __future__ import annotations
 
-__all__ = ["networks", "optimizers", "lr_log_key", "trainable_variables"]
+__all__ = ["networks", "optimizers", "lr_log_key", "trainable_variables", "set_carried_keys",
+           "carried_keys"]
 
 
 def networks(model):
@@ -64,3 +71,29 @@ def trainable_variables(model):
                 seen.add(key)
                 out.append(v)
     return out
+
+
+def set_carried_keys(model, keys):
+    """Record on ``model`` that the ``logs`` values of ``keys`` were carried, not measured.
+
+    Call it every epoch (with no keys on measured epochs); the set is replaced, not extended.
+
+    Example:
+        >>> import keras
+        >>> m = keras.Sequential([keras.layers.Dense(1)])
+        >>> set_carried_keys(m, ["val_kid"])
+        >>> sorted(carried_keys(m))
+        ['val_kid']
+    """
+    model.carried_log_keys = tuple(sorted(set(keys)))
+
+
+def carried_keys(model):
+    """The ``logs`` keys carried over from an earlier epoch this epoch (empty if none).
+
+    Example:
+        >>> import keras
+        >>> carried_keys(keras.Sequential([keras.layers.Dense(1)]))
+        frozenset()
+    """
+    return frozenset(getattr(model, "carried_log_keys", None) or ())
