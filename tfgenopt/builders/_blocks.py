@@ -123,3 +123,12 @@ def apply(layers, x):
     for layer in layers:
         x = layer(x)
     return x
+
+
+def dense_to_shape(x, shape, activation, init, name):
+    """A ``Dense`` layer with ``prod(shape)`` units on ``x``, reshaped to ``shape`` if not flat."""
+    size = 1
+    for d in shape:
+        size *= d
+    x = keras.layers.Dense(size, activation=activation, kernel_initializer=init, name=name)(x)
+    return keras.layers.Reshape(shape)(x) if len(shape) > 1 else x

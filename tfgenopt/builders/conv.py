@@ -255,11 +255,5 @@ def vae_decoder(latent_dim=2, output_shape=784, hidden=(32, 64), filters=(64, 32
         out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
                                   kernel_initializer=init, name="reconstruction")(x)
     else:
-        size = 1
-        for d in shape:
-            size *= d
-        out = keras.layers.Dense(size, activation=output_activation, kernel_initializer=init,
-                                 name="reconstruction")(x)
-        if len(shape) > 1:
-            out = keras.layers.Reshape(shape)(out)
+        out = B.dense_to_shape(x, shape, output_activation, init, "reconstruction")
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)

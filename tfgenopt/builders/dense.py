@@ -105,13 +105,7 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
         x = keras.layers.Concatenate()([z, emb])
     for i, units in enumerate(hidden):
         x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}"), x)
-    size = 1
-    for d in out_shape:
-        size *= d
-    x = keras.layers.Dense(size, activation=output_activation, kernel_initializer=init,
-                           name="output")(x)
-    if len(out_shape) > 1:
-        x = keras.layers.Reshape(out_shape)(x)
+    x = B.dense_to_shape(x, out_shape, output_activation, init, "output")
     return keras.Model(inputs if len(inputs) > 1 else z, x, name=name)
 
 
