@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench figures clean venv
 
 venv: $(STAMP)
 
@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(PY) -m tfgenopt demo --out runs/demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tfgenopt tests benchmarks
+	$(VENV)/bin/ruff check tfgenopt tests benchmarks docs
 
 test: lint
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -n $(JOBS) --dist loadfile -m "not slow" tests
@@ -28,6 +28,11 @@ test: lint
 bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -m slow tests || test $$? -eq 5
 	for f in benchmarks/bench_*.py; do echo "== $$f"; TF_CPP_MIN_LOG_LEVEL=2 $(PY) $$f || exit 1; done
+
+# The README's figures: a demo run, downscaled into docs/figures/.
+figures: $(STAMP)
+	test -f runs/demo/summary.json || $(PY) -m tfgenopt demo --out runs/demo
+	$(PY) docs/make_figures.py runs/demo
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
