@@ -24,20 +24,21 @@ def _as_dict(out):
     return {"loss": out}
 
 
-def call(obj, point, data, extra_mapping=()):
-    """Evaluate ``obj.fn`` on ``data`` with ``point`` in place of ``obj.variables``."""
+def call(obj, point, data, extra_mapping=(), fn=None):
+    """Evaluate ``obj.fn`` (or ``fn``) on ``data`` with ``point`` in place of ``obj.variables``."""
+    fn = obj.fn if fn is None else fn
     mapping = list(zip(obj.variables, point)) + list(extra_mapping)
     with keras.StatelessScope(state_mapping=mapping):
         n = tf.nest.flatten(data)[0].shape[0]
         size = obj.batch_size
         if size is None or n is None or size >= n:
-            out = _as_dict(obj.fn(data))
+            out = _as_dict(fn(data))
             return {k: tf.cast(tf.reshape(v, ()), tf.float64) for k, v in out.items()}
         total = {}
         for start in range(0, n, size):
             chunk = tf.nest.map_structure(lambda t, s=start: t[s:s + size], data)
             weight = min(size, n - start) / n
-            for k, v in _as_dict(obj.fn(chunk)).items():
+            for k, v in _as_dict(fn(chunk)).items():
                 v = tf.cast(tf.reshape(v, ()), tf.float64) * weight
                 total[k] = total[k] + v if k in total else v
         return total
@@ -85,20 +86,31 @@ def output_keys(obj):
 STRATEGIES = ("auto", "vectorize", "loop")
 
 
+def basis_fn(obj):
+    """``f(points, data) -> [first-layer output at each point]`` for ``obj.linear_head``."""
+    head = obj.linear_head
+    return _cached(obj, ("basis", head), lambda: tf.function(
+        lambda points, data: [head.output(obj.variables, p, data) for p in points]))
+
+
 def points_fn(obj, k, strategy="loop"):
-    """``f(coeffs (m, k), origin, directions, data) -> {name: (m,)}``: one compiled call.
+    """``f(coeffs (m, k), origin, directions, data, basis) -> {name: (m,)}``: one compiled call.
 
     ``"loop"`` runs a compiled ``tf.map_fn`` loop, one point after another (least memory,
     fastest on CPU); ``"vectorize"`` evaluates the points as one batched pass
-    (``tf.vectorized_map``; ops without a vectorized rule fall back to a loop).
+    (``tf.vectorized_map``; ops without a vectorized rule fall back to a loop). With an
+    ``obj.linear_head``, ``basis`` holds the first layer's output at the origin and at each
+    direction (:func:`basis_fn`) and each point runs the rest of the model on their
+    combination; without one, ``basis`` is an empty list.
     """
     keys = output_keys(obj)
+    head = obj.linear_head
 
     def build():
         signature = {name: tf.TensorSpec((), tf.float64) for name in keys}
 
         @tf.function
-        def f(coeffs, origin, directions, data):
+        def f(coeffs, origin, directions, data, basis):
             def one(c):
                 point = []
                 for i, w in enumerate(origin):
@@ -106,7 +118,13 @@ def points_fn(obj, k, strategy="loop"):
                     for j in range(k):
                         value = value + tf.cast(c[j], w.dtype) * directions[j][i]
                     point.append(value)
-                out = call(obj, point, data)
+                if head is None:
+                    out = call(obj, point, data)
+                else:  # the first layer's output is linear in its weights
+                    h = basis[0]
+                    for j in range(k):
+                        h = h + tf.cast(c[j], h.dtype) * basis[j + 1]
+                    out = call(obj, point, (h, data), fn=head.fn)
                 return {name: out[name] for name in keys}
 
             if strategy == "loop":
@@ -116,7 +134,7 @@ def points_fn(obj, k, strategy="loop"):
 
         return f
 
-    return _cached(obj, ("points", k, strategy), build)
+    return _cached(obj, ("points", k, strategy, head), build)
 
 
 def choose_strategy(obj, k, args):

@@ -57,6 +57,13 @@ class Objective:
             ``"auto"`` (time both on the first call and keep the faster). Settable later as
             ``obj.strategy``.
 
+    Attributes:
+        linear_head: a :class:`~tfgenopt.landscape._linear_head.LinearHead` when the first
+            layer is linear in its weights (set by :func:`~tfgenopt.landscape.objective` for
+            plain models): evaluations of many points then compute that layer's output once
+            per call for the origin and each direction instead of once per point. ``None``
+            (the default; assign it to compare) evaluates every point in full.
+
     Example:
         >>> import keras, numpy as np
         >>> w = keras.Variable(np.ones(3, "float32"))
@@ -84,7 +91,9 @@ class Objective:
         self.batch_size = batch_size
         self.name = str(name)
         self.strategy = check_choice("strategy", strategy, _engine.STRATEGIES)
+        self.linear_head = None
         self._compiled = {}
+        self._last_basis = None
 
     # ------------------------------------------------------------------ shapes and weights
     @property
@@ -170,6 +179,25 @@ class Objective:
         out = _engine.evaluate_fn(self)(self._point(point), self.data)
         return {k: float(v) for k, v in out.items()}
 
+    def _basis(self, origin, directions):
+        """``linear_head``'s output at ``origin`` and each direction; [] without a head.
+
+        Kept for the last tensors seen (compared by identity, held so no id is reused), so
+        the chunks of one grid, which pass the same tensors, compute it once.
+        """
+        head = self.linear_head
+        if head is None:
+            return []
+        points = [origin, *directions]
+        flat = [t for p in points for t in p]
+        last = self._last_basis
+        if last is not None and last[0] is head and len(last[1]) == len(flat) and all(
+                a is b for a, b in zip(last[1], flat)):
+            return last[2]
+        basis = _engine.basis_fn(self)(points, self.data)
+        self._last_basis = (head, flat, basis)
+        return basis
+
     def evaluate_points(self, coefficients, directions, origin=None):
         """The loss at ``origin + sum_k c[i, k] * directions[k]`` for every row ``i``.
 
@@ -186,7 +214,8 @@ class Objective:
         if coefficients.ndim != 2 or coefficients.shape[1] != len(dirs):
             raise ValueError(f"`coefficients` must have shape (m, {len(dirs)}); "
                              f"received {coefficients.shape}.")
-        args = (tf.constant(coefficients), self._point(origin), dirs, self.data)
+        origin = self._point(origin)
+        args = (tf.constant(coefficients), origin, dirs, self.data, self._basis(origin, dirs))
         strategy = self.strategy
         if strategy == "auto":  # decided once, on the first call with enough points
             strategy = (_engine.choose_strategy(self, len(dirs), args)

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenopt._validation import check_choice
+from tfgenopt.landscape._linear_head import linear_head
 from tfgenopt.landscape._objective import Objective
 
 __all__ = ["Objective", "objective", "probe_variables", "PLAYERS"]
@@ -80,16 +81,20 @@ def _model_objective(model, data, metrics, batch_size):
                          "`model.compute_loss` defines the probed loss.")
     named = [_metric_fn(m) for m in (metrics or ())]
 
-    def fn(batch):
+    def loss(y_pred, batch):
         x, y, sw = _unpack_xy(batch)
-        y_pred = model(x, training=False)
         out = {"loss": model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
                                           training=False)}
         for name, metric in named:
             out[name] = metric(y, y_pred)
         return out
 
+    def fn(batch):
+        return loss(model(_unpack_xy(batch)[0], training=False), batch)
+
     obj = Objective(fn, model.trainable_variables, data, batch_size, name="loss")
+    obj.linear_head = linear_head(model, obj.variables, obj.data,
+                                  lambda batch: _unpack_xy(batch)[0], loss)
     # Build the compiled loss (it creates tracker variables on first use) outside any trace,
     # in a stateless scope so its trackers are not updated.
     probe = tf.nest.map_structure(lambda t: t[:1], obj.data)
