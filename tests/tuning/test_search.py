@@ -1,8 +1,11 @@
 """Tests of tfgenopt/tuning/search.py: a small search on digits, resume, seeds, objectives."""
 
 import csv
+import gc
+import importlib
 import json
 import os
+import weakref
 
 import keras
 import keras_tuner
@@ -11,6 +14,8 @@ import pytest
 
 from tfgenopt import tuning
 from tfgenopt.tuning.search import default_callbacks
+
+search_module = importlib.import_module("tfgenopt.tuning.search")
 
 SMALL = {"epochs": 2, "batch_size": 64, "units": 32, "depth": 1, "latent_dim": 16,
          "normalization": "none", "kernel_initializer": "glorot_uniform",
@@ -223,3 +228,84 @@ class TestTunersAndObjectives:
         assert cbs[0] is user
         assert type(cbs[-1]).__name__ == "EarlyStopping" and cbs[-1].monitor == "val_loss"
         assert cbs[-1].patience == 2
+
+
+class _TrackingHyperModel(tuning.AutoencoderHyperModel):
+    """Records a weak reference to every model it builds, and which were still alive then."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.models, self.alive_at_build = [], []
+
+    def build(self, hp):
+        self.alive_at_build.append(sum(ref() is not None for ref in self.models))
+        model = super().build(hp)
+        self.models.append(weakref.ref(model))
+        return model
+
+
+class TestTrialHousekeeping:
+    """search() trims Keras Tuner's per-trial garbage collections and session clears."""
+
+    def test_each_trial_frees_the_previous_model_and_the_heap_is_unfrozen(self, data,
+                                                                          tmp_path):
+        hm = _TrackingHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
+        result = tuning.search(hm, data[0], data[1], max_trials=3, directory=tmp_path,
+                               seed=0, verbose=0)
+        assert set(result.statuses().values()) == {"COMPLETED"}
+        # one build to read the space, then one per trial: none sees an earlier model alive
+        # (the frozen heap must not keep them), and nothing stays frozen afterwards.
+        assert len(hm.models) == 4
+        assert hm.alive_at_build == [0, 0, 0, 0]
+        assert gc.get_freeze_count() == 0
+        assert not result.tuner._freeze_survivors
+
+    def test_interrupted_search_unfreezes_the_heap(self, data, tmp_path):
+        hm = _CountingHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0, interrupt_at=1)
+        with pytest.raises(KeyboardInterrupt):
+            tuning.search(hm, data[0], data[1], max_trials=2, directory=tmp_path, verbose=0)
+        assert gc.get_freeze_count() == 0
+
+    def test_clear_session_resets_keras_state_and_collects_but_keeps_kernels(self,
+                                                                               monkeypatch):
+        from tensorflow.python.eager import context
+
+        keras.layers.Dense(2)
+        cycle = keras.layers.Dense(3)
+        cycle.me = [cycle]  # garbage only a collection frees
+        ref = weakref.ref(cycle)
+        del cycle
+        ctx = context.context()
+        flushed = []
+        monkeypatch.setattr(type(ctx), "clear_kernel_cache", lambda self: flushed.append(1))
+        search_module._clear_session()
+        assert ref() is None
+        assert keras.layers.Dense(2).name == "dense"  # the name counters start again
+        assert not flushed
+        assert "clear_kernel_cache" not in vars(ctx)  # the real method is back
+
+    def test_tensorboard_callback_still_gets_a_folder_per_trial(self, data, tmp_path):
+        hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
+        board = keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
+        result = tuning.search(hm, data[0], data[1], max_trials=1, directory=tmp_path,
+                               callbacks=[board], verbose=0)
+        assert set(result.statuses().values()) == {"COMPLETED"}
+        assert os.path.isdir(tmp_path / "logs" / "0" / "execution0")
+
+    def test_oversized_model_fails_its_trial(self, data, tmp_path):
+        hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
+        with pytest.warns(RuntimeWarning, match="Oversized model"):
+            result = tuning.search(hm, data[0], data[1], max_trials=1, directory=tmp_path,
+                                   max_model_size=10, verbose=0)
+        assert result.statuses() == {"0": "FAILED"}
+
+    def test_non_model_build_is_a_fatal_type_error(self, data, tmp_path):
+        class NotAModel(tuning.AutoencoderHyperModel):
+            def build(self, hp):
+                super().build(hp)
+                return "not a model"
+
+        kt = search_module.make_tuner(NotAModel(64, overrides=SMALL), max_trials=1,
+                                      directory=tmp_path)
+        with pytest.raises(keras_tuner.errors.FatalTypeError, match="valid Keras Model"):
+            kt._try_build(kt.oracle.get_space())

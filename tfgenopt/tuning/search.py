@@ -28,7 +28,47 @@ _MAX_WORDS = ("precision", "recall", "coverage", "accuracy", "auc")
 
 
 class _RecordsHistory:
-    """Tuner mixin: saves each trial's per-epoch logs as ``trial_XX/history.json``."""
+    """Tuner mixin: saves each trial's per-epoch logs as ``trial_XX/history.json``, and trims
+    Keras Tuner's per-trial housekeeping (one garbage collection per trial instead of two,
+    no TensorBoard import without a TensorBoard callback)."""
+
+    #: Set by :func:`search` during its ``kt.search`` (the heap is frozen, see
+    #: :func:`_frozen_heap`): each trial's collection is then followed by ``gc.freeze()``.
+    _freeze_survivors = False
+
+    def _try_build(self, hp):
+        """Keras Tuner's ``_try_build`` with one garbage collection instead of two and no
+        flush of TensorFlow's kernel cache (see :func:`_clear_session`).
+
+        Keras Tuner calls ``keras.backend.clear_session()`` (which already runs
+        ``gc.collect()``) and then ``gc.collect()`` again, which finds nothing left. Inside
+        :func:`search`, what survives the collection is frozen as well: TensorFlow's
+        gradient registry keeps every traced train step alive (~9,000 objects per trial, in a
+        plain ``fit`` loop too), and without the freeze each trial's collection would scan
+        all previous trials' (~1 ms more per trial already run, on a 2-core CPU).
+        """
+        _clear_session()  # Keras' global state, then gc.collect(): frees the last trial's model
+        if self._freeze_survivors:
+            gc.freeze()
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model):
+            raise keras_tuner.errors.FatalTypeError(
+                "Expected the model-building function, or HyperModel.build() "
+                "to return a valid Keras Model instance. "
+                f"Received: {model} of type {type(model)}."
+            )
+        if self.max_model_size and model.built:
+            size = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+            if size > self.max_model_size:
+                raise keras_tuner.errors.FailedTrialError(
+                    f"Oversized model: {size} parameters. Skip model.")
+        return model
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        """Keras Tuner imports TensorBoard's HParams API here on every trial; only do so when
+        there is a ``TensorBoard`` callback to configure (its own test, by class name)."""
+        if any(cb.__class__.__name__ == "TensorBoard" for cb in callbacks):
+            super()._configure_tensorboard_dir(callbacks, trial, execution)
 
     def run_trial(self, trial, *args, **kwargs):
         histories = super().run_trial(trial, *args, **kwargs)
@@ -180,16 +220,65 @@ def default_callbacks(hypermodel, objective, validation_data, callbacks, early_s
     return callbacks
 
 
+def _keep_kernels():
+    """``clear_kernel_cache`` of TensorFlow's eager context, to silence during a clear."""
+    try:
+        from tensorflow.python.eager import context
+    except ImportError:
+        return None
+    ctx = context.context()
+    return ctx if callable(getattr(ctx, "clear_kernel_cache", None)) else None
+
+
+def _clear_session():
+    """``keras.backend.clear_session()`` without its flush of TensorFlow's eager kernel cache.
+
+    Keras' global state (layer-name counters, settings) is reset and ``gc.collect()`` frees
+    the previous trial's model as before. The kernel cache only holds the compiled op
+    kernels, keyed by op, types and shapes: flushing it freed no memory over 40 trials
+    (same RSS) but made the next build ~30 ms and its ``fit`` 20-100 ms slower, each trial
+    re-creating the kernels the previous one had made for the same shapes.
+    """
+    ctx = _keep_kernels() if keras.backend.backend() == "tensorflow" else None
+    if ctx is None:
+        keras.backend.clear_session()
+        return
+    own = vars(ctx)
+    before = own.get("clear_kernel_cache", _no_op)
+    ctx.clear_kernel_cache = _no_op  # an instance attribute shadows the method...
+    try:
+        keras.backend.clear_session()
+    finally:
+        if before is _no_op:
+            del ctx.clear_kernel_cache  # ...until it is deleted.
+        else:
+            ctx.clear_kernel_cache = before
+
+
+def _no_op():
+    return None
+
+
 @contextlib.contextmanager
 def _frozen_heap():
     """Move the objects alive now (TensorFlow's modules, the data...) out of the collector's
     sight for the search, then give them back.
 
-    Keras Tuner runs two full garbage collections before every trial; with TensorFlow
-    loaded each costs ~0.2 s and dominated the per-trial overhead. After one collection and
-    ``gc.freeze()``, they only scan what the trials create (which is all they need to free).
+    Keras Tuner runs full garbage collections before every trial (two; one in tfgenopt's
+    tuners); over the whole heap of a process with TensorFlow loaded each costs 0.2-0.5 s
+    (more as the process ages) and dominated the per-trial overhead.
+    After ``gc.freeze()`` they only scan what the trials create, which is what they are
+    there to free (the previous trial's model). With a tfgenopt ``tuner``, what survives
+    each trial's collection is frozen too (see ``_RecordsHistory._try_build``), so the scan
+    stays one trial long instead of growing with every trial already run. ``search``
+    enters it before creating the tuner, so the model Keras Tuner builds to read the search
+    space is freed by the first trial's collection too.
+
+    The heap is frozen as it is, without a full collection first (that alone cost 0.2-0.5 s
+    per search, a third of a trial in the benchmark): what was already garbage before the
+    search (say, a model deleted just before it) is freed by Python's collector after the
+    search, not before it. ``gc.collect()`` before ``search`` frees it first.
     """
-    gc.collect()
     gc.freeze()
     try:
         yield
@@ -275,16 +364,24 @@ def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objec
     patience = check_int("patience", patience, minimum=0)
     all_callbacks = default_callbacks(hypermodel, resolved, validation_data, callbacks,
                                       early_stopping, patience)
-    kt = make_tuner(hypermodel, tuner, resolved, max_trials=max_trials, max_epochs=max_epochs,
-                    directory=directory, project_name=project_name, overwrite=overwrite,
-                    seed=seed, executions_per_trial=executions_per_trial, **tuner_kwargs)
     fit_kwargs = dict(validation_data=validation_data, callbacks=all_callbacks,
                       verbose=1 if verbose == 2 else 0)
     if y is not None:
         fit_kwargs["y"] = y
-    kt.oracle.verbose = verbose
     with _frozen_heap():
-        kt.search(x, **fit_kwargs)
+        kt = make_tuner(hypermodel, tuner, resolved, max_trials=max_trials,
+                        max_epochs=max_epochs, directory=directory, project_name=project_name,
+                        overwrite=overwrite, seed=seed,
+                        executions_per_trial=executions_per_trial, **tuner_kwargs)
+        kt.oracle.verbose = verbose
+        ours = isinstance(kt, _RecordsHistory)
+        if ours:
+            kt._freeze_survivors = True
+        try:
+            kt.search(x, **fit_kwargs)
+        finally:
+            if ours:
+                kt._freeze_survivors = False
     if role_of() == "worker":
         return None  # the chief holds the trials and reports them.
     result = SearchResult(kt, resolved.name, resolved.direction)
