@@ -83,7 +83,7 @@ def output_keys(obj):
     return keys
 
 
-STRATEGIES = ("auto", "vectorize", "loop")
+STRATEGIES = ("auto", "vectorize", "loop", "loop_xla")
 
 
 def basis_fn(obj):
@@ -109,7 +109,7 @@ def points_fn(obj, k, strategy="loop"):
     def build():
         signature = {name: tf.TensorSpec((), tf.float64) for name in keys}
 
-        @tf.function
+        @tf.function(jit_compile=strategy == "loop_xla")
         def f(coeffs, origin, directions, data, basis):
             def one(c):
                 point = []
@@ -127,7 +127,7 @@ def points_fn(obj, k, strategy="loop"):
                     out = call(obj, point, (h, data), fn=head.fn)
                 return {name: out[name] for name in keys}
 
-            if strategy == "loop":
+            if strategy in ("loop", "loop_xla"):
                 return tf.map_fn(one, coeffs, fn_output_signature=signature,
                                  parallel_iterations=1)
             return tf.vectorized_map(one, coeffs)
