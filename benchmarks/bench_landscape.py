@@ -6,7 +6,9 @@
   unperturbed weights, separates the cost of the loss itself from the probe's overhead.
   Both models' first layer is linear in its weights, so the grid computes its output once
   per grid row for the origin and the two directions (``obj.linear_head``); the "plain
-  path" row evaluates every point in full (``obj.linear_head = None``) for comparison.
+  path" row evaluates every point in full (``obj.linear_head = None``) for comparison. The
+  "XLA" row compiles the loop with XLA (``strategy="loop_xla"``), which fuses the loss's
+  elementwise passes.
 * HVP: one Hessian-vector product (double backprop and forward-over-reverse) vs one plain
   compiled gradient of ``model.compute_loss`` (target <= 3x).
 
@@ -61,6 +63,8 @@ def timed(fn):
 def bench(name, model, data, grid, repeats):
     x, y = tf.constant(data[0]), tf.constant(data[1])
     obj = L.objective(model, data)  # default strategy: a compiled loop over the points
+    xla = L.objective(model, data)
+    xla.strategy = "loop_xla"  # the same loop compiled with XLA
     vec = L.objective(model, data)
     vec.strategy = "vectorize"
     plain = L.objective(model, data)
@@ -83,6 +87,7 @@ def bench(name, model, data, grid, repeats):
     w0 = obj.point_tensors()  # validated once, as Lanczos / Hutchinson do
     jobs = {
         "grid": lambda: L.surface_2d(obj, d1=d1, d2=d2, grid=grid),
+        "grid xla": lambda: L.surface_2d(xla, d1=d1, d2=d2, grid=grid),
         "grid vectorize": lambda: L.surface_2d(vec, d1=d1, d2=d2, grid=grid),
         "grid plain": lambda: L.surface_2d(plain, d1=d1, d2=d2, grid=grid),
         "forward floor": lambda: [forward(x) for _ in range(points)][-1].numpy(),
@@ -102,6 +107,8 @@ def bench(name, model, data, grid, repeats):
     med = {k: statistics.median(t) for k, t in times.items()}
     rows = [
         (f"{grid}x{grid} grid (loop) / {points} fwd", med["grid"], med["forward floor"], 1.25),
+        (f"{grid}x{grid} grid (loop, XLA) / {points} fwd", med["grid xla"],
+         med["forward floor"], 1.25),
         (f"{grid}x{grid} grid (vectorize) / {points} fwd", med["grid vectorize"],
          med["forward floor"], 1.25),
         (f"{grid}x{grid} grid (loop, plain path) / {points} fwd", med["grid plain"],

@@ -42,6 +42,26 @@ class TestLogs:
         assert [r["epoch"] for r in cb.history] == [2, 4]
         assert cb.history[0]["slices"]["model"]["loss"].shape == (5,)
 
+    def test_strategy_picks_one_evaluation_and_keeps_the_values(self, rng):
+        ae, x = _autoencoder(rng)
+        w = ae.get_weights()
+        slices = {}
+        for strategy in ("loop", "auto"):
+            ae.set_weights(w)
+            cb = LossLandscape(x[:32], kind=("1d",), grid=7, strategy=strategy, verbose=0)
+            cb.set_model(ae)
+            cb.on_train_begin()
+            cb.on_epoch_end(0, {})
+            slices[strategy] = cb.history[0]["slices"]["model"]["loss"]
+            obj = cb._objectives[None]
+            assert obj.strategy == strategy
+        assert obj._compiled[("strategy", 1)] in ("loop", "loop_xla", "vectorize")
+        np.testing.assert_allclose(slices["auto"], slices["loop"], rtol=1e-5)
+
+    def test_unknown_strategy_lists_known_ones(self):
+        with pytest.raises(ValueError, match="`strategy`.*loop_xla.*'fastest'"):
+            LossLandscape(np.zeros((4, 2), "float32"), strategy="fastest")
+
     def test_gan_probes_are_per_player_with_rotation(self, rng):
         g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, seed=0)
         d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=0)

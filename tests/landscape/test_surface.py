@@ -146,6 +146,6 @@ class TestStrategies:
             obj.strategy = strategy
             out[strategy] = L.surface_2d(obj, d1=d1, d2=d2, grid=4)["loss"]
             if strategy == "auto":
-                assert obj._compiled[("strategy", 2)] in ("loop", "vectorize")
+                assert obj._compiled[("strategy", 2)] in ("loop", "loop_xla", "vectorize")
         np.testing.assert_allclose(out["vectorize"], out["loop"], rtol=1e-5)
         np.testing.assert_allclose(out["auto"], out["loop"], rtol=1e-5)

@@ -59,6 +59,11 @@ class LossLandscape(keras.callbacks.Callback):
         trajectory: record the weights at the start and at every probe; at the end of
             training (3+ snapshots) compute the loss surface on the trajectory's PCA plane
             (:attr:`trajectory_surfaces`) and draw the path over its contour.
+        strategy: how slices and surfaces evaluate their points (see
+            ``tfgenopt.landscape.Objective``); ``"auto"`` times the compiled loop, the
+            XLA-compiled loop and the vectorized pass once on the first slice and keeps the
+            fastest for the rest of training (the probe objectives live as long as the
+            callback, so the one-off timing is amortized).
         verbose: 1 shows a progress bar over the probes of an epoch.
 
     Example:
@@ -75,7 +80,7 @@ class LossLandscape(keras.callbacks.Callback):
     def __init__(self, probe_data, every=1, kind=("1d", "hessian", "trace"), grid=21, span=1.0,
                  k=1, iterations=20, trace_samples=16, noise_batch_size=None,
                  sharpness_radius=0.05, players=None, batch_size=None, seed=0, out_dir=None,
-                 trajectory=False, verbose=1):
+                 trajectory=False, strategy="auto", verbose=1):
         super().__init__()
         for leaf in tf.nest.flatten(probe_data):
             check_array("probe_data", leaf, min_ndim=1)
@@ -102,6 +107,7 @@ class LossLandscape(keras.callbacks.Callback):
             batch_size=None if batch_size is None else check_int("batch_size", batch_size, 1),
             seed=check_int("seed", seed), out_dir=None if out_dir is None else os.fspath(out_dir),
             trajectory=bool(trajectory),
+            strategy=check_choice("strategy", strategy, L.STRATEGIES),
             verbose=check_int("verbose", verbose, 0, 2))
         if self._args["iterations"] < self._args["k"]:
             raise ValueError(f"`iterations` ({iterations}) must be >= `k` ({k}).")
@@ -163,8 +169,10 @@ class LossLandscape(keras.callbacks.Callback):
 
     def _objective(self, player):
         if player not in self._objectives:
-            self._objectives[player] = L.objective(self.model, self.probe_data, player=player,
-                                                   batch_size=self.batch_size, seed=self.seed)
+            obj = L.objective(self.model, self.probe_data, player=player,
+                              batch_size=self.batch_size, seed=self.seed)
+            obj.strategy = self.strategy
+            self._objectives[player] = obj
         return self._objectives[player]
 
     def _get_game(self):

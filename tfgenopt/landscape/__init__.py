@@ -8,6 +8,7 @@ Directions (:func:`random_direction`, :func:`random_directions`, :func:`trajecto
 :func:`rotation_index`). Every probe leaves the model's state bitwise unchanged.
 """
 
+from tfgenopt.landscape._engine import STRATEGIES
 from tfgenopt.landscape.curvature import (
     gradient_noise_scale,
     gradient_norm,
@@ -30,6 +31,7 @@ from tfgenopt.landscape.objectives import Objective, objective, probe_variables
 from tfgenopt.landscape.surface import interpolate, slice_1d, surface_2d, trajectory_surface
 
 __all__ = [
+    "STRATEGIES",
     "Objective",
     "objective",
     "probe_variables",

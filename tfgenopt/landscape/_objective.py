@@ -53,9 +53,11 @@ class Objective:
         name: a label for figures and logs.
         strategy: how the points of one call are evaluated: ``"loop"`` (a compiled
             ``tf.map_fn`` loop; the default, fastest on CPU in ``bench_landscape.py``),
+            ``"loop_xla"`` (the same loop compiled with XLA: faster where elementwise work
+            such as a large BCE dominates, slower for convolutions on CPU),
             ``"vectorize"`` (one batched ``tf.vectorized_map`` pass, more memory) or
-            ``"auto"`` (time both on the first call and keep the faster). Settable later as
-            ``obj.strategy``.
+            ``"auto"`` (time the three on the first call with at least 4 points and keep the
+            fastest). Settable later as ``obj.strategy``.
 
     Attributes:
         linear_head: a :class:`~tfgenopt.landscape._linear_head.LinearHead` when the first

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from tfgenopt._validation import check_float, check_int
+from tfgenopt.landscape import _engine
 from tfgenopt.landscape.directions import direction_between, random_directions
 from tfgenopt.landscape.objectives import objective
 
@@ -44,7 +45,7 @@ MAX_SAMPLES_PER_CALL = 16384
 
 def _run(obj, coefficients, directions, origin, chunk, verbose, label):
     """Evaluate ``obj`` at every coefficient row, ``chunk`` rows per compiled call."""
-    if obj.strategy != "loop":  # vectorized points hold all their activations at once
+    if obj.strategy not in _engine.LOOPS:  # vectorized points hold all their activations
         chunk = max(1, min(chunk, MAX_SAMPLES_PER_CALL // obj.num_samples))
     origin = obj.point_tensors(origin, "origin")  # converted once, not per chunk
     directions = [obj.point_tensors(d, "direction") for d in directions]

@@ -1,0 +1,117 @@
+"""The XLA-compiled loop (``strategy="loop_xla"``): the loop's values, nothing written."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.landscape._models import assert_state_equal, bn_model, state_snapshot, tiny_mlp
+from tests.landscape.test_linear_head import autoencoder, bn_after_linear, conv_classifier
+from tfgenopt import landscape as L
+from tfgenopt.landscape import _engine
+
+
+def surfaces(model, data, strategies, linear_head=True, **kwargs):
+    d1, d2 = L.random_directions(model, 2, seed=0)
+    out = {}
+    for strategy in strategies:
+        obj = L.objective(model, data, **kwargs)
+        obj.strategy = strategy
+        if not linear_head:
+            obj.linear_head = None
+        out[strategy] = L.surface_2d(obj, d1=d1, d2=d2, grid=4)
+    return out
+
+
+class TestSameValues:
+    @pytest.mark.parametrize("build", [autoencoder, conv_classifier, bn_after_linear, bn_model])
+    @pytest.mark.parametrize("linear_head", [True, False])
+    def test_surface_equals_the_loop(self, rng, build, linear_head):
+        model, data = build(rng)
+        out = surfaces(model, data, ("loop", "loop_xla"), linear_head=linear_head)
+        a, b = out["loop_xla"]["loss"], out["loop"]["loss"]
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+        assert a[0, 0] != pytest.approx(a[-1, -1])  # the plane is not flat: points differ
+
+    def test_metrics_chunks_and_a_float64_model_equal_the_loop(self, rng):
+        model, data = autoencoder(rng)
+        out = surfaces(model, data, ("loop", "loop_xla"), metrics=["mse"], batch_size=20)
+        assert sorted(out["loop_xla"]) == sorted(out["loop"]) and len(out["loop"]) == 4
+        for key in out["loop"]:
+            np.testing.assert_allclose(out["loop_xla"][key], out["loop"][key], rtol=1e-5)
+        model, data = tiny_mlp(rng)
+        out = surfaces(model, data, ("loop", "loop_xla"))
+        np.testing.assert_allclose(out["loop_xla"]["loss"], out["loop"]["loss"], rtol=1e-5)  # a float64 model
+
+    def test_slice_and_interpolation_equal_the_loop(self, rng):
+        model, data = autoencoder(rng)
+        d = L.random_direction(model, seed=3)
+        w0 = [w * 0.5 for w in L.get_weights(model)]
+        objs = {}
+        for strategy in ("loop", "loop_xla"):
+            objs[strategy] = L.objective(model, data)
+            objs[strategy].strategy = strategy
+        for fn in (lambda o: L.slice_1d(o, direction=d, alphas=5)["loss"],
+                   lambda o: L.interpolate(o, weights_a=w0, alphas=4)["loss"]):
+            np.testing.assert_allclose(fn(objs["loop_xla"]), fn(objs["loop"]), rtol=1e-5)
+
+
+class TestStateUntouched:
+    @pytest.mark.parametrize("build", [bn_model, bn_after_linear])
+    def test_weights_optimizer_bn_and_rng_are_bitwise_unchanged(self, rng, build):
+        model, data = build(rng)
+        before = state_snapshot(model)
+        obj = L.objective(model, data)
+        obj.strategy = "loop_xla"
+        L.surface_2d(obj, grid=3, seed=0)
+        L.slice_1d(obj, alphas=3, seed=0)
+        L.interpolate(obj, weights_a=[w * 0 for w in L.get_weights(model)], alphas=3)
+        assert_state_equal(before, state_snapshot(model))
+
+
+class TestAuto:
+    def test_auto_picks_xla_when_it_is_fastest_and_gives_the_loops_values(self, rng,
+                                                                          monkeypatch):
+        model, data = autoencoder(rng)
+        obj = L.objective(model, data)
+        obj.strategy = "auto"
+        d1, d2 = L.random_directions(model, 2, seed=0)
+        expected = surfaces(model, data, ("loop",))["loop"]["loss"]
+        times = {"vectorize": 3.0, "loop": 2.0, "loop_xla": 1.0}
+        real_points_fn = _engine.points_fn
+        state = {}
+
+        def points_fn(o, k, strategy="loop"):
+            state["name"] = strategy
+            state["t"] = 0.0
+            return real_points_fn(o, k, strategy)
+
+        def perf_counter():
+            state["t"] += times[state["name"]]  # start, stop: one step of that strategy's time
+            return state["t"]
+
+        monkeypatch.setattr(_engine, "points_fn", points_fn)
+        monkeypatch.setattr(_engine.time, "perf_counter", perf_counter)
+        L.surface_2d(obj, d1=d1, d2=d2, grid=4)
+        monkeypatch.undo()
+        assert obj._compiled[("strategy", 2)] == "loop_xla"
+        np.testing.assert_allclose(L.surface_2d(obj, d1=d1, d2=d2, grid=4)["loss"], expected,
+                                   rtol=1e-5)
+
+    def test_auto_skips_xla_where_it_cannot_compile(self, rng):
+        w = keras.Variable(np.ones(3, "float32"))
+        x = rng.normal(size=(8, 3)).astype("float32")
+
+        def fn(data):  # tf.py_function has no XLA kernel
+            scale = tf.py_function(lambda: tf.constant(2.0), [], tf.float32)
+            return keras.ops.mean(keras.ops.sum(w * w * data, axis=1)) * scale
+
+        obj = L.Objective(fn, [w], x, strategy="auto")
+        d = [np.ones(3, "float32")]
+        s = L.slice_1d(obj, direction=d, alphas=[-1.0, 0.0, 0.5, 1.0])
+        assert obj._compiled[("strategy", 1)] in ("loop", "vectorize")
+        expected = [2 * np.mean(x @ ((1 + a) ** 2 * np.ones(3))) for a in (-1.0, 0.0, 0.5, 1.0)]
+        np.testing.assert_allclose(s["loss"], expected, rtol=1e-5, atol=1e-6)
+        with pytest.raises(tf.errors.OpError):
+            obj.strategy = "loop_xla"
+            L.slice_1d(obj, direction=d, alphas=[0.0])
