@@ -27,7 +27,8 @@ def main(run_dir="runs/demo"):
         with Image.open(run / name) as img:
             img = img.convert("RGB")
             height = round(img.height * width / img.width)
-            img.resize((width, height), Image.LANCZOS).save(out / name, optimize=True)
+            small = img.resize((width, height), Image.LANCZOS)
+            small.quantize(colors=128).save(out / name, optimize=True)  # plots need few colours
         print(f"{out / name}: {(out / name).stat().st_size // 1024} kB")
 
 
