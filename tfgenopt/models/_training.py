@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import keras
 from keras import ops
 
@@ -119,3 +121,16 @@ def update_trackers(trackers, values, skip_nonfinite=()):
             trackers[key].update_state(value, sample_weight=ops.cast(finite, "float32"))
         else:
             trackers[key].update_state(value)
+
+
+def networks_config(model, names):
+    """The serialized networks ``{name: config}`` of ``model``, for its ``get_config``."""
+    return {name: keras.saving.serialize_keras_object(getattr(model, name)) for name in names}
+
+
+def from_networks_config(cls, config, names):
+    """``cls(**config)`` after deserializing the networks ``names`` (inverse of the above)."""
+    config = copy.deepcopy(config)  # deserializing consumes the nested dicts
+    for name in names:
+        config[name] = keras.saving.deserialize_keras_object(config[name])
+    return cls(**config)

@@ -7,8 +7,6 @@ gradient penalty / R1), ``_generator_step``, then the generator EMA update.
 
 from __future__ import annotations
 
-import copy
-
 import keras
 import numpy as np
 from keras import ops
@@ -378,8 +376,7 @@ class GAN(I.ArrayFitMixin, keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            **T.networks_config(self, ("generator", "discriminator")),
             "latent_dim": self.latent_dim,
             "ema": self.ema,
             "conditional": self.conditional,
@@ -389,7 +386,4 @@ class GAN(I.ArrayFitMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = copy.deepcopy(config)  # deserializing consumes the nested dicts
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return T.from_networks_config(cls, config, ("generator", "discriminator"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import keras
 import numpy as np
 from keras import ops
@@ -236,8 +234,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            **T.networks_config(self, ("encoder", "decoder")),
             "beta": float(ops.convert_to_numpy(self.beta)),
             "reconstruction": self.reconstruction,
             "seed": self.seed,
@@ -245,7 +242,4 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = copy.deepcopy(config)  # deserializing consumes the nested dicts
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return T.from_networks_config(cls, config, ("encoder", "decoder"))
