@@ -2,11 +2,11 @@
 
 A ``Dense`` layer or a convolution without activation computes ``h(w) = x @ K + b``, which is
 linear in its weights ``w = (K, b)``. On the plane ``w0 + a * d1 + b * d2`` its output over the
-probe set is therefore ``h(w0) + a * h(d1) + b * h(d2)``: ``Objective.evaluate_points``
-computes those ``K + 1`` terms once per grid (kept while the same origin and direction tensors
-come back, as they do for every chunk of one grid) and every point runs only the rest of the
-model on their combination. For the 784-64-32-784 autoencoder the first layer holds two thirds
-of the multiply-adds of a forward pass.
+probe set is therefore ``h(w0) + a * h(d1) + b * h(d2)``: ``Objective.basis`` computes
+those ``K + 1`` terms once per grid (``surface_2d`` passes them to every row's
+``evaluate_points``) and every point runs only the rest of the model on their combination.
+For the 784-64-32-784 autoencoder the first layer holds two thirds of the multiply-adds
+of a forward pass.
 
 The values equal the plain path's up to float round-off (the sum is taken after the layer,
 not before). :func:`linear_head` only returns a head when that holds by construction: a

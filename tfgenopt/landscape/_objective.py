@@ -95,7 +95,6 @@ class Objective:
         self.strategy = check_choice("strategy", strategy, _engine.STRATEGIES)
         self.linear_head = None
         self._compiled = {}
-        self._last_basis = None
 
     # ------------------------------------------------------------------ shapes and weights
     @property
@@ -181,32 +180,33 @@ class Objective:
         out = _engine.evaluate_fn(self)(self._point(point), self.data)
         return {k: float(v) for k, v in out.items()}
 
-    def _basis(self, origin, directions):
-        """``linear_head``'s output at ``origin`` and each direction; [] without a head.
+    def basis(self, directions, origin=None):
+        """``linear_head``'s output at ``origin`` and at each direction ([] without a head).
 
-        Kept for the last tensors seen (compared by identity, held so no id is reused), so
-        the chunks of one grid, which pass the same tensors, compute it once.
+        :meth:`evaluate_points` computes it per call; a caller that evaluates one plane in
+        several calls (as ``surface_2d`` does, a row at a time) computes it once and passes it.
+
+        Args:
+            directions: K lists of arrays shaped like ``variables``.
+            origin: list of arrays (default: the current weights).
+
+        Returns:
+            A list of K + 1 tensors, or ``[]``.
         """
-        head = self.linear_head
-        if head is None:
+        if self.linear_head is None:
             return []
-        points = [origin, *directions]
-        flat = [t for p in points for t in p]
-        last = self._last_basis
-        if last is not None and last[0] is head and len(last[1]) == len(flat) and all(
-                a is b for a, b in zip(last[1], flat)):
-            return last[2]
-        basis = _engine.basis_fn(self)(points, self.data)
-        self._last_basis = (head, flat, basis)
-        return basis
+        points = [self._point(origin)] + [self._point(d) for d in directions]
+        return _engine.basis_fn(self)(points, self.data)
 
-    def evaluate_points(self, coefficients, directions, origin=None):
+    def evaluate_points(self, coefficients, directions, origin=None, basis=None):
         """The loss at ``origin + sum_k c[i, k] * directions[k]`` for every row ``i``.
 
         Args:
             coefficients: ``(m, K)`` array of coefficients.
             directions: K lists of arrays shaped like ``variables``.
             origin: list of arrays (default: the current weights).
+            basis: :meth:`basis` of the same ``directions`` and ``origin``, if already
+                computed (None computes it).
 
         Returns:
             ``{"loss": (m,) array, ...}``.
@@ -217,7 +217,9 @@ class Objective:
             raise ValueError(f"`coefficients` must have shape (m, {len(dirs)}); "
                              f"received {coefficients.shape}.")
         origin = self._point(origin)
-        args = (tf.constant(coefficients), origin, dirs, self.data, self._basis(origin, dirs))
+        if basis is None:
+            basis = self.basis(dirs, origin)
+        args = (tf.constant(coefficients), origin, dirs, self.data, basis)
         strategy = self.strategy
         if strategy == "auto":  # decided once, on the first call with enough points
             strategy = (_engine.choose_strategy(self, len(dirs), args)

@@ -49,11 +49,12 @@ def _run(obj, coefficients, directions, origin, chunk, verbose, label):
         chunk = max(1, min(chunk, MAX_SAMPLES_PER_CALL // obj.num_samples))
     origin = obj.point_tensors(origin, "origin")  # converted once, not per chunk
     directions = [obj.point_tensors(d, "direction") for d in directions]
+    basis = obj.basis(directions, origin)  # the first layer's share of the plane, once
     results = {}
     bar = keras.utils.Progbar(len(coefficients), verbose=1 if verbose else 0,
                               unit_name=label) if verbose else None
     for start in range(0, len(coefficients), chunk):
-        out = obj.evaluate_points(coefficients[start:start + chunk], directions, origin)
+        out = obj.evaluate_points(coefficients[start:start + chunk], directions, origin, basis)
         for k, v in out.items():
             results.setdefault(k, []).append(v)
         if bar is not None:
