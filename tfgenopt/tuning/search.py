@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import warnings
+from unittest import mock
 
 import keras
 import keras_tuner
@@ -220,8 +221,10 @@ def default_callbacks(hypermodel, objective, validation_data, callbacks, early_s
     return callbacks
 
 
-def _keep_kernels():
-    """``clear_kernel_cache`` of TensorFlow's eager context, to silence during a clear."""
+def _kernel_cache_owner():
+    """TensorFlow's eager context, whose ``clear_kernel_cache`` :func:`_clear_session` skips."""
+    if keras.backend.backend() != "tensorflow":
+        return None
     try:
         from tensorflow.python.eager import context
     except ImportError:
@@ -239,24 +242,12 @@ def _clear_session():
     (same RSS) but made the next build ~30 ms and its ``fit`` 20-100 ms slower, each trial
     re-creating the kernels the previous one had made for the same shapes.
     """
-    ctx = _keep_kernels() if keras.backend.backend() == "tensorflow" else None
+    ctx = _kernel_cache_owner()
     if ctx is None:
         keras.backend.clear_session()
         return
-    own = vars(ctx)
-    before = own.get("clear_kernel_cache", _no_op)
-    ctx.clear_kernel_cache = _no_op  # an instance attribute shadows the method...
-    try:
+    with mock.patch.object(ctx, "clear_kernel_cache", lambda: None):
         keras.backend.clear_session()
-    finally:
-        if before is _no_op:
-            del ctx.clear_kernel_cache  # ...until it is deleted.
-        else:
-            ctx.clear_kernel_cache = before
-
-
-def _no_op():
-    return None
 
 
 @contextlib.contextmanager
@@ -374,14 +365,11 @@ def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objec
                         overwrite=overwrite, seed=seed,
                         executions_per_trial=executions_per_trial, **tuner_kwargs)
         kt.oracle.verbose = verbose
-        ours = isinstance(kt, _RecordsHistory)
-        if ours:
-            kt._freeze_survivors = True
+        kt._freeze_survivors = True  # only while the heap is frozen (see _frozen_heap)
         try:
             kt.search(x, **fit_kwargs)
         finally:
-            if ours:
-                kt._freeze_survivors = False
+            kt._freeze_survivors = False
     if role_of() == "worker":
         return None  # the chief holds the trials and reports them.
     result = SearchResult(kt, resolved.name, resolved.direction)
