@@ -87,11 +87,7 @@ def check_optimizers(d_optimizer, g_optimizer):
 def check_batch(data, discriminator, conditional):
     """``(x, labels)`` of a ``fit`` batch after checking its shape against the discriminator."""
     x, y = T.unpack(data)
-    want = T.static_shape(discriminator.inputs[0])
-    got = tuple(x.shape[1:])
-    if not T.shapes_compatible(got, want):
-        raise ValueError(f"The data has sample shape {got} but the discriminator expects "
-                         f"{want}.")
+    T.check_sample_shape(x, discriminator, "discriminator")
     if conditional and y is None:
         raise ValueError("A conditional GAN trains on `(x, labels)`; received no labels.")
     return x, (y if conditional else None)

@@ -108,6 +108,14 @@ def shapes_compatible(a, b):
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
+def check_sample_shape(x, network, name):
+    """Raise a ``ValueError`` when ``x``'s sample shape does not fit ``network``'s first input."""
+    want = static_shape(network.inputs[0])
+    got = tuple(x.shape[1:])
+    if not shapes_compatible(got, want):
+        raise ValueError(f"The data has sample shape {got} but the {name} expects {want}.")
+
+
 def update_trackers(trackers, values, skip_nonfinite=()):
     """Update ``trackers[key]`` (Mean metrics) with ``values[key]``.
 

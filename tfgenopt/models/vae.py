@@ -201,10 +201,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
     def _unpack(self, data):
         x, _ = T.unpack(data)
-        want = T.static_shape(self.encoder.inputs[0])
-        if not T.shapes_compatible(tuple(x.shape[1:]), want):
-            raise ValueError(f"The data has sample shape {tuple(x.shape[1:])} but the encoder "
-                             f"expects {want}.")
+        T.check_sample_shape(x, self.encoder, "encoder")
         return ops.cast(x, "float32")
 
     def _record(self, values):
