@@ -61,8 +61,14 @@ class TestEnvironment:
         import socket
 
         port = distributed.free_port()
+        assert 1024 < port < 65536
         with socket.socket() as s:
-            s.bind(("127.0.0.1", port))
+            s.bind(("127.0.0.1", port))  # raises OSError if the port were taken
+            assert s.getsockname() == ("127.0.0.1", port)
+        with socket.socket() as held:  # a port in use is never handed out
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+            assert distributed.free_port() != held.getsockname()[1]
 
 
 class TestChiefAndWorkers:
