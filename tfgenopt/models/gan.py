@@ -227,12 +227,12 @@ class GAN(I.ArrayFitMixin, keras.Model):
         every = self._recipe["r1_every"]
 
         def r1():
-            return losses.r1_penalty(self.discriminator, x_real, labels, training) * every
+            return losses.r1_penalty(self.discriminator, x_real, labels, training)
 
         if every == 1 or not training:
-            return r1() / every
+            return r1()
         due = ops.equal(ops.mod(self.d_optimizer.iterations, every), 0)
-        return ops.cond(due, r1, lambda: ops.zeros((), "float32"))
+        return ops.cond(due, lambda: r1() * every, lambda: ops.zeros((), "float32"))
 
     def _discriminator_step(self, x_real, labels):
         import tensorflow as tf
