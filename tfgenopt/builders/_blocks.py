@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 
 from tfgenopt._validation import check_choice
+from tfgenopt.layers import MinibatchStdDev
 
 NORMALIZATIONS = ("none", "batch", "layer", "spectral")
 INITIALIZER_ALIASES = {
@@ -35,6 +38,35 @@ def check_normalization(normalization, allow_spectral=False):
             f"{list(allowed)} here."
         )
     return check_choice("normalization", name, allowed)
+
+
+def check_minibatch_std(value):
+    """Return the minibatch-stddev group size for ``minibatch_std``, or None when it is off.
+
+    ``False``/``None`` -> off, ``True`` -> 4 (StyleGAN's group size), an int >= 2 -> that size.
+
+    Example:
+        >>> check_minibatch_std(True), check_minibatch_std(8), check_minibatch_std(False)
+        (4, 8, None)
+    """
+    if value is None or value is False:
+        return None
+    if value is True:
+        return 4
+    if not isinstance(value, numbers.Integral):
+        raise TypeError("`minibatch_std` must be a bool or an int group size >= 2; received "
+                        f"{value!r} ({type(value).__name__}).")
+    if value < 2:
+        raise ValueError("`minibatch_std` must be a bool or an int group size >= 2; received "
+                         f"{value!r}.")
+    return int(value)
+
+
+def minibatch_std(x, group_size):
+    """Apply a ``MinibatchStdDev`` layer with ``group_size`` to ``x`` (no-op when None)."""
+    if group_size is None:
+        return x
+    return MinibatchStdDev(group_size=group_size, name="minibatch_std")(x)
 
 
 def initializer(name, seed=None):

@@ -91,7 +91,8 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
 
 def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=None,
                         kernel_initializer="dcgan", dropout=0.0, output_activation=None,
-                        num_classes=None, seed=None, name="dcgan_discriminator"):
+                        num_classes=None, seed=None, name="dcgan_discriminator",
+                        minibatch_std=False):
     """A DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2) -> one logit.
 
     Args:
@@ -106,17 +107,23 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
             as an extra image channel).
         seed: initializer seed.
         name: the model's name.
+        minibatch_std: insert a ``tfgenopt.layers.MinibatchStdDev`` after the last
+            convolution stage, before the flatten and the dense head (one extra channel):
+            ``False`` (default) / ``None`` off, ``True`` for groups of 4, or an int >= 2.
 
     Example:
         >>> d = dcgan_discriminator(image_shape=(28, 28, 1))
         >>> d.output_shape
         (None, 1)
+        >>> dcgan_discriminator(minibatch_std=4).count_params() - d.count_params()  # 7 x 7
+        49
     """
     size, _, channels = _image_shape(image_shape)
     base_filters = check_int("base_filters", base_filters, minimum=1)
     norm = B.check_normalization(normalization, allow_spectral=True)
     B.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
+    group_size = B.check_minibatch_std(minibatch_std)
     init = B.initializer(kernel_initializer, seed)
     _, stages = _stages(size)
     x_in = keras.Input(shape=(size, size, channels), name="x")
@@ -132,6 +139,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
         if dropout:
             x = keras.layers.Dropout(dropout, seed=seed)(x)
         filters *= 2
+    x = B.minibatch_std(x, group_size)
     x = keras.layers.Flatten()(x)
     out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init,
                                    name="logit")

@@ -112,7 +112,7 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
 def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
                         output_activation=None, normalization=None,
                         kernel_initializer="glorot_uniform", dropout=0.0, num_classes=None,
-                        seed=None, name="dense_discriminator"):
+                        seed=None, name="dense_discriminator", minibatch_std=False):
     """A dense discriminator: ``input_dim`` -> ``hidden`` -> 1 (784-32-64-1), logits by default.
 
     Args:
@@ -127,11 +127,16 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
         num_classes: make it conditional: inputs become ``[x, label]``.
         seed: initializer seed.
         name: the model's name.
+        minibatch_std: insert a ``tfgenopt.layers.MinibatchStdDev`` before the last hidden
+            ``Dense`` (one extra input feature to it): ``False`` (default) / ``None`` off,
+            ``True`` for groups of 4, or an int group size >= 2.
 
     Example:
         >>> d = dense_discriminator()
         >>> d.output_shape
         (None, 1)
+        >>> dense_discriminator(minibatch_std=True).count_params() - d.count_params()  # 64
+        64
     """
     in_shape = _shape("input_dim", input_dim)
     hidden = check_int_tuple("hidden", hidden)
@@ -139,6 +144,7 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
     B.check_activation(activation)
     B.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
+    group_size = B.check_minibatch_std(minibatch_std)
     init = B.initializer(kernel_initializer, seed)
     x_in = keras.Input(shape=in_shape, name="x")
     inputs = [x_in]
@@ -148,6 +154,8 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
         inputs.append(label)
         x = keras.layers.Concatenate()([x, emb])
     for i, units in enumerate(hidden):
+        if i == len(hidden) - 1:
+            x = B.minibatch_std(x, group_size)
         x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}", first=i == 0), x)
         if dropout:
             x = keras.layers.Dropout(dropout, seed=seed)(x)
