@@ -85,6 +85,8 @@ def build_parser():
     p.add_argument("--latent-dim", type=_positive_int, default=None)
     p.add_argument("--patience", type=_positive_int, default=5, help="early-stopping patience")
     p.add_argument("--out", default="runs/train")
+    p.add_argument("--backup-dir", default=None,
+                   help="back up every epoch here; rerunning the same command resumes a killed run")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser("lr-find", help="learning-rate range test; prints the suggested rate")
@@ -127,7 +129,7 @@ def main(argv=None):
         return 2
     try:
         return int(COMMANDS[args.command](args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, UsageError) as err:
+    except (ValueError, TypeError, OSError, UsageError) as err:  # OSError: e.g. an unwritable --out
         print(f"tfgenopt {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

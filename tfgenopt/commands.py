@@ -6,10 +6,12 @@ JSON-able dict that the command prints.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
+
+from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
+from tfgenopt._io import atomic_path, atomic_write_json
 
 __all__ = ["make_model", "train", "lr_find_command", "landscape_command"]
 
@@ -69,6 +71,11 @@ def train(args):
     from tfgenopt import callbacks, plotting
     from tfgenopt.report import _jsonable
 
+    run = None
+    if getattr(args, "backup_dir", None):  # refuse another run's backup before any work
+        run = {k: v for k, v in sorted(vars(args).items()) if k not in ("verbose", "func")}
+        check_backup_run(args.backup_dir, run)
+    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails here, not after training
     x_train, x_val = _load(args, flatten=True)
     model = make_model(args.kind, x_train.shape[1], args.optimizer, args.lr, args.loss, args.ema,
                        args.latent_dim, args.seed)
@@ -77,18 +84,20 @@ def train(args):
     val = (x_val, x_val) if supervised else (x_val,)
     monitor = "val_loss" if args.kind != "gan" else "val_g_loss"
     initial = model.evaluate(*val, verbose=0, return_dict=True)
-    os.makedirs(args.out, exist_ok=True)
     cbs = [callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                    restore_best_weights=True, verbose=min(args.verbose, 1))]
     if args.kind != "autoencoder":
         cbs.append(callbacks.SampleGrid(every=max(1, args.epochs // 5), n=36,
                                         out_dir=os.path.join(args.out, "samples"),
                                         seed=args.seed))
+    if run is not None:  # rerunning the same command after a crash resumes from the backup
+        cbs.append(AtomicBackupAndRestore(args.backup_dir, run=run))
     history = model.fit(*fit_x, validation_data=val, epochs=args.epochs,
                         batch_size=args.batch_size, callbacks=cbs, verbose=args.verbose)
-    model.save(os.path.join(args.out, "model.keras"))
-    with open(os.path.join(args.out, "history.json"), "w") as fh:
-        json.dump(_jsonable(history.history), fh, indent=2)
+    with atomic_path(os.path.join(args.out, "model.keras")) as tmp:
+        model.save(tmp)
+    atomic_write_json(os.path.join(args.out, "history.json"), _jsonable(history.history),
+                      indent=2)
     keys = ["loss"] if args.kind != "gan" else ["d_loss", "g_loss"]
     plotting.save_figure(plotting.plot_history(history, keys=keys, title=args.kind),
                          os.path.join(args.out, "curves.png"))
@@ -96,21 +105,30 @@ def train(args):
     result = {f"val_{k}": float(v) for k, v in final.items()}
     result.update({f"initial_val_{k}": float(v) for k, v in initial.items()})
     result["epochs_run"] = len(history.history[keys[0]])
+    result["first_epoch"] = int(history.epoch[0]) + 1 if history.epoch else None  # > 1: resumed
+    result["optimizer_steps"] = _optimizer_steps(model)
     result["stop_reason"] = getattr(model, "stop_reason", None)
     result["out"] = args.out
     return result
+
+
+def _optimizer_steps(model):
+    """``{name: iterations}`` of each optimizer of ``model`` (two for a GAN)."""
+    if hasattr(model, "optimizers_by_name"):
+        return {k: int(o.iterations) for k, o in model.optimizers_by_name().items()}
+    return {"optimizer": int(model.optimizer.iterations)}
 
 
 def lr_find_command(args):
     """Run the LR range test for a fresh model of ``args.kind``; save the figure."""
     from tfgenopt import lr_find, plotting
 
+    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails before the range test
     x_train, _ = _load(args, flatten=True)
     model = make_model(args.kind, x_train.shape[1], args.optimizer, seed=args.seed)
     data = (x_train, x_train) if args.kind == "autoencoder" else (x_train, None)
     result = lr_find(model, data[0], data[1], min_lr=args.min_lr, max_lr=args.max_lr,
                      steps=args.steps, batch_size=args.batch_size, verbose=args.verbose)
-    os.makedirs(args.out, exist_ok=True)
     path = plotting.save_figure(result.plot(), os.path.join(args.out, "lr_find.png"))
     return {"suggested_lr": float(result.suggestion), "min_div10": float(result.min_div10),
             "monitor": result.monitor, "diverged": bool(result.diverged), "figure": path}
@@ -128,14 +146,18 @@ def landscape_command(args):
 
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"`model` {args.model!r} does not exist.")
-    model = keras.saving.load_model(args.model)
+    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails before any probe
+    try:
+        model = keras.saving.load_model(args.model)
+    except Exception as exc:  # zipfile.BadZipFile, OSError, KeyError...: one clear error
+        raise ValueError(f"`model` {args.model!r} is not a readable .keras file "
+                         f"({type(exc).__name__}: {exc}).") from None
     inputs = model.networks()["discriminator"].inputs if hasattr(model, "generator_loss") else \
         (model.networks()["encoder"].inputs if hasattr(model, "elbo_terms") else model.inputs)
     flat = len(inputs[0].shape) == 2
     x_train, _ = _load(args, flatten=flat)
     probe = x_train[: args.probe_size]
     players = ("discriminator", "generator") if hasattr(model, "generator_loss") else (None,)
-    os.makedirs(args.out, exist_ok=True)
     result = {}
     for player in players:
         tag = f"{player}_" if player else ""

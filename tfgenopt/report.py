@@ -11,6 +11,8 @@ import html
 import json
 import os
 
+from tfgenopt._io import atomic_write_json, atomic_write_text
+
 __all__ = ["write_summary", "read_summary", "build_report"]
 
 
@@ -39,9 +41,7 @@ def write_summary(run_dir, summary):
     """
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, "summary.json")
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(_jsonable(summary), fh, indent=2, sort_keys=True)
-    return path
+    return atomic_write_json(path, _jsonable(summary), indent=2, sort_keys=True)
 
 
 def read_summary(run_dir):
@@ -50,7 +50,10 @@ def read_summary(run_dir):
     if not os.path.exists(path):
         raise FileNotFoundError(f"`run_dir` {run_dir!r} has no summary.json; is it a run directory?")
     with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+        try:
+            return json.load(fh)
+        except ValueError as exc:  # truncated or hand-edited: name the file, not just a column
+            raise ValueError(f"{path!r} is not valid JSON: {exc}") from None
 
 
 def _img(path, alt):
@@ -115,7 +118,4 @@ def build_report(run_dir, title="tfgenopt report"):
     parts.append("<h2>summary.json</h2><pre>"
                  + html.escape(json.dumps(rest, indent=2, sort_keys=True)) + "</pre>")
     parts.append("</body></html>")
-    path = os.path.join(run_dir, "report.html")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(parts))
-    return path
+    return atomic_write_text(os.path.join(run_dir, "report.html"), "\n".join(parts))

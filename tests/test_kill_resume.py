@@ -1,0 +1,208 @@
+"""Kill and resume: `tfgenopt train` and `tfgenopt tune` killed with SIGKILL resume exactly.
+
+Each test runs the command once uninterrupted and once killed and rerun, as subprocesses.
+The kill waits for a marker the run writes (the backup pointer after an epoch, the oracle's
+record of a started trial), so it lands mid-run rather than after a guessed sleep; the test
+then checks that the kill really interrupted the run before comparing the results.
+"""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": ""}
+CLI = [sys.executable, "-m", "tfgenopt"]
+TIMEOUT = 180
+
+
+def run(argv, cwd):
+    """Run the CLI to completion; return its stdout (the test fails on a non-zero exit)."""
+    done = subprocess.run(CLI + argv, cwd=cwd, env=ENV, capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def kill_when(argv, cwd, ready):
+    """Start the CLI, SIGKILL it as soon as ``ready()`` is true; return the exit status."""
+    proc = subprocess.Popen(CLI + argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while not ready():
+            assert proc.poll() is None, f"the run ended before the marker: {proc.stderr.read()}"
+            assert time.monotonic() < deadline, "no marker within the time limit"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def read_json(path):
+    """The parsed file, or None while it is missing or incomplete."""
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def no_temp_files(root):
+    """Every file under ``root`` that a rerun would see, minus our hidden temporaries."""
+    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+            if f.startswith(".tmp-")]
+
+
+def result_of(stdout):
+    return json.loads(stdout[stdout.index("{"):])
+
+
+class TestTrainResumes:
+    EPOCHS = 4
+
+    def argv(self, tmp_path, name):
+        return ["train", "gan", "--image-size", "8", "--epochs", str(self.EPOCHS),
+                "--batch-size", "16", "--latent-dim", "4", "--patience", "50", "-v", "0",
+                "--out", str(tmp_path / name), "--backup-dir", str(tmp_path / f"{name}-backup")]
+
+    def test_killed_mid_epoch_resumes_with_the_same_optimizer_step_counts(self, tmp_path):
+        import keras
+
+        import tfgenopt as tg
+
+        whole = result_of(run(self.argv(tmp_path, "whole"), tmp_path))
+        assert whole["first_epoch"] == 1 and whole["epochs_run"] == self.EPOCHS
+        x_train, _ = tg.data.load_digits(image_size=8, flatten=True)  # the command's split
+        per_epoch = math.ceil(len(x_train) / 16)
+        steps = {"d": self.EPOCHS * per_epoch, "g": self.EPOCHS * per_epoch}
+        assert whole["optimizer_steps"] == steps
+
+        backup = tmp_path / "killed-backup"
+        pointer = backup / "current.json"
+        status = kill_when(self.argv(tmp_path, "killed"), tmp_path,
+                           lambda: read_json(pointer) is not None)
+        assert status == -signal.SIGKILL
+        assert not (tmp_path / "killed" / "model.keras").exists()  # it was killed mid-run
+        state = backup / read_json(pointer)["state"]
+        saved_epoch = read_json(state / "training_metadata.json")["epoch"]
+        assert 1 <= saved_epoch < self.EPOCHS
+        with h5py.File(state / "latest.weights.h5", "r") as fh:  # a complete weights file
+            assert len(fh.keys()) > 0
+
+        resumed = result_of(run(self.argv(tmp_path, "killed"), tmp_path))
+        assert resumed["first_epoch"] == saved_epoch + 1  # resumed, not restarted
+        assert resumed["epochs_run"] == self.EPOCHS - saved_epoch
+        assert resumed["optimizer_steps"] == whole["optimizer_steps"]
+        assert not backup.exists()  # a finished run removes its backup
+        model = keras.saving.load_model(tmp_path / "killed" / "model.keras")
+        assert int(model.d_optimizer.iterations) == steps["d"]
+        assert int(model.g_optimizer.iterations) == steps["g"]
+        assert read_json(tmp_path / "killed" / "history.json") is not None
+        assert no_temp_files(tmp_path) == []
+
+    def test_a_backup_of_different_arguments_is_refused_before_any_work(self, tmp_path, capsys):
+        from tfgenopt.cli import main
+
+        argv = self.argv(tmp_path, "x")
+        backup = tmp_path / "x-backup"
+        backup.mkdir()
+        (backup / "run.json").write_text(json.dumps({"epochs": 99}))
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+        assert "backup_dir" in err and "different run" in err and "'epochs'" in err
+        assert not (tmp_path / "x").exists()  # refused before the output folder was made
+
+
+TUNE_CONFIG = """
+seed = 0
+[model]
+kind = "autoencoder"
+[data]
+dataset = "digits"
+image_size = 8
+limit = 256
+[search]
+tuner = "random"
+max_trials = {trials}
+objective = "val_loss"
+early_stopping = false
+[space]
+epochs = 3
+batch_size = 32
+learning_rate = {{ min = 1e-4, max = 1e-2, sampling = "log" }}
+units = [8, 16]
+depth = 1
+latent_dim = 4
+[output]
+directory = "{directory}"
+project_name = "ae"
+figures = false
+"""
+
+
+class TestTuneResumes:
+    TRIALS = 3
+
+    def config(self, tmp_path, name):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(TUNE_CONFIG.format(trials=self.TRIALS, directory=tmp_path / name))
+        return ["tune", str(path), "--resume", "--quiet"]
+
+    @staticmethod
+    def trials(project):
+        """``{trial_id: (status, hyperparameter values, executions in history.json)}``."""
+        out = {}
+        for name in sorted(os.listdir(project)):
+            if name.startswith("trial_"):
+                trial = read_json(project / name / "trial.json")
+                history = read_json(project / name / "history.json") or {"executions": []}
+                out[trial["trial_id"]] = (trial["status"], trial["hyperparameters"]["values"],
+                                          len(history["executions"]))
+        return out
+
+    def test_killed_mid_trial_resumes_without_losing_or_repeating_a_trial(self, tmp_path):
+        run(self.config(tmp_path, "whole"), tmp_path)
+        whole = self.trials(tmp_path / "whole" / "ae")
+        assert len(whole) == self.TRIALS
+        assert {s for s, _, n in whole.values()} == {"COMPLETED"}
+        assert {n for _, _, n in whole.values()} == {1}
+
+        project = tmp_path / "killed" / "ae"
+
+        def second_trial_running():  # the oracle has recorded trial 1 as started
+            oracle = read_json(project / "oracle.json")
+            return oracle is not None and "1" in oracle["ongoing_trials"].values()
+
+        status = kill_when(self.config(tmp_path, "killed"), tmp_path, second_trial_running)
+        assert status == -signal.SIGKILL
+        at_kill = self.trials(project)
+        assert at_kill["0"][0] == "COMPLETED" and at_kill["1"][0] == "RUNNING"
+        assert at_kill["1"][2] == 0  # killed before trial 1 finished
+        assert not (tmp_path / "killed" / "ae" / "results").exists()
+
+        run(self.config(tmp_path, "killed"), tmp_path)
+        resumed = self.trials(project)
+        assert resumed.keys() == whole.keys()  # none lost, none added
+        for trial_id, (status_, values, executions) in resumed.items():
+            assert status_ == "COMPLETED" and executions == 1  # each trial ran to the end once
+            assert values == whole[trial_id][1]  # the same hyperparameters, in the same order
+        assert read_json(project / "oracle.json")["ongoing_trials"] == {}
+        results = read_json(project / "results" / "results.json")
+        assert sorted(r["trial_id"] for r in results["trials"]) == sorted(whole)
+        assert (project / "results" / "trials.csv").read_text().count("\n") == self.TRIALS + 1
+        for trial_id in resumed:
+            with h5py.File(project / f"trial_{trial_id}" / "checkpoint.weights.h5", "r") as fh:
+                assert len(fh.keys()) > 0
+        assert no_temp_files(tmp_path) == []
+
