@@ -3,11 +3,8 @@
 import keras
 import keras_tuner
 import numpy as np
-import pytest
 
 from tfgenopt.tuning._checkpoint import BestWeightsInMemory, SaveBestEpoch, defer_checkpoints
-
-pytestmark = pytest.mark.skipif(SaveBestEpoch is None, reason="keras-tuner layout changed")
 
 
 class _Scripted(keras.callbacks.Callback):

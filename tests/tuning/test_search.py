@@ -16,6 +16,7 @@ from tfgenopt import tuning
 from tfgenopt.tuning.search import default_callbacks
 
 search_module = importlib.import_module("tfgenopt.tuning.search")
+tuners_module = importlib.import_module("tfgenopt.tuning.tuners")
 
 SMALL = {"epochs": 2, "batch_size": 64, "units": 32, "depth": 1, "latent_dim": 16,
          "normalization": "none", "kernel_initializer": "glorot_uniform",
@@ -278,7 +279,7 @@ class TestTrialHousekeeping:
         ctx = context.context()
         flushed = []
         monkeypatch.setattr(type(ctx), "clear_kernel_cache", lambda self: flushed.append(1))
-        search_module._clear_session()
+        tuners_module.clear_session()
         assert ref() is None
         assert keras.layers.Dense(2).name == "dense"  # the name counters start again
         assert not flushed

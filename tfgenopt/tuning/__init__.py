@@ -9,6 +9,7 @@ from tfgenopt.tuning.hypermodels import (
     TunableHyperModel,
     make_optimizer,
 )
+from tfgenopt.tuning.pruning import PRUNERS, MedianPruner
 from tfgenopt.tuning.results import SearchResult, trial_table
 from tfgenopt.tuning.search import TUNERS, make_tuner, resolve_objective, search
 from tfgenopt.tuning.space import Param, SearchSpace
@@ -25,6 +26,8 @@ __all__ = [
     "make_tuner",
     "resolve_objective",
     "TUNERS",
+    "MedianPruner",
+    "PRUNERS",
     "SearchResult",
     "trial_table",
     "Param",

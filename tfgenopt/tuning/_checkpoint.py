@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import keras
 
-try:
-    from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
-except ImportError:  # a future keras-tuner layout: leave its checkpoint untouched.
-    SaveBestEpoch = None
+from tfgenopt._io import atomic_path
+from tfgenopt.tuning._kt_adapter import SaveBestEpoch, write_checkpoint
 
 
 class BestWeightsInMemory(keras.callbacks.Callback):
@@ -50,20 +48,29 @@ class BestWeightsInMemory(keras.callbacks.Callback):
         if self._best is None:
             return
         if self._best == "last":
-            self.saver._save_model()
+            self._write()
             return
         current = [keras.ops.convert_to_numpy(v) for v in self.model.weights]
         for var, value in zip(self.model.weights, self._best):
             var.assign(value)
         try:
-            self.saver._save_model()
+            self._write()
         finally:
             for var, value in zip(self.model.weights, current):
                 var.assign(value)
 
+    def _write(self):
+        """The wrapped checkpoint's writer, into a temporary file renamed over the checkpoint
+        (a trial killed mid-write leaves the previous file, never half of one)."""
+        final = self.saver.filepath
+        with atomic_path(final) as tmp:
+            self.saver.filepath = tmp
+            try:
+                write_checkpoint(self.saver)
+            finally:
+                self.saver.filepath = final
+
 
 def defer_checkpoints(callbacks):
     """Wrap every Keras Tuner ``SaveBestEpoch`` in ``callbacks`` (a new list)."""
-    if SaveBestEpoch is None:
-        return list(callbacks)
     return [BestWeightsInMemory(cb) if type(cb) is SaveBestEpoch else cb for cb in callbacks]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
 import warnings
+
+from tfgenopt._io import atomic_write_json, atomic_write_text
+from tfgenopt.tuning._kt_adapter import checkpoint_path
 
 __all__ = ["SearchResult", "trial_table"]
 
@@ -43,7 +47,7 @@ def load_trial_model(tuner, trial):
         optimizer.build(model.trainable_variables)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.load_weights(tuner._get_checkpoint_fname(trial.trial_id))
+        model.load_weights(checkpoint_path(tuner, trial.trial_id))
     return model
 
 
@@ -179,12 +183,12 @@ class SearchResult:
     def to_csv(self, path):
         """Write the trial table as CSV (one row per trial) and return ``path``."""
         _ensure_folder(path)
-        with open(path, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.columns())
-            writer.writeheader()
-            for row in self.trials:
-                writer.writerow(row)
-        return path
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=self.columns())
+        writer.writeheader()
+        for row in self.trials:
+            writer.writerow(row)
+        return atomic_write_text(path, buffer.getvalue())  # a rerun never reads half a table
 
     def to_dict(self):
         """A JSON-friendly summary: objective, best trial, all trials."""
@@ -200,9 +204,7 @@ class SearchResult:
     def to_json(self, path):
         """Write :meth:`to_dict` as JSON and return ``path``."""
         _ensure_folder(path)
-        with open(path, "w") as fh:
-            json.dump(self.to_dict(), fh, indent=2, default=str)
-        return path
+        return atomic_write_json(path, self.to_dict(), indent=2, default=str)
 
     def figures(self, top=3):
         """``{name: Figure}``: objective vs trial, vs each hyperparameter, top learning curves."""

@@ -8,99 +8,26 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import warnings
-from unittest import mock
 
 import keras
 import keras_tuner
 import numpy as np
 
 from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt.tuning import _kt_adapter
+from tfgenopt.tuning._search_args import fix_fit_values, split_kwargs
 from tfgenopt.tuning.distributed import role_of
-from tfgenopt.tuning.results import HISTORY_FILE, SearchResult
+from tfgenopt.tuning.pruning import get_pruner
+from tfgenopt.tuning.results import SearchResult
+from tfgenopt.tuning.tuners import TUNER_CLASSES
 
 __all__ = ["search", "make_tuner", "resolve_objective", "TUNERS"]
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 _MIN_WORDS = ("loss", "fid", "kid", "error", "mse", "mae")
 _MAX_WORDS = ("precision", "recall", "coverage", "accuracy", "auc")
-
-
-class _RecordsHistory:
-    """Tuner mixin: saves each trial's per-epoch logs as ``trial_XX/history.json``, and trims
-    Keras Tuner's per-trial housekeeping (one garbage collection per trial instead of two,
-    no TensorBoard import without a TensorBoard callback)."""
-
-    #: Set by :func:`search` during its ``kt.search`` (the heap is frozen, see
-    #: :func:`_frozen_heap`): each trial's collection is then followed by ``gc.freeze()``.
-    _freeze_survivors = False
-
-    def _try_build(self, hp):
-        """Keras Tuner's ``_try_build`` with one garbage collection instead of two and no
-        flush of TensorFlow's kernel cache (see :func:`_clear_session`).
-
-        Keras Tuner calls ``keras.backend.clear_session()`` (which already runs
-        ``gc.collect()``) and then ``gc.collect()`` again, which finds nothing left. Inside
-        :func:`search`, what survives the collection is frozen as well: TensorFlow's
-        gradient registry keeps every traced train step alive (~9,000 objects per trial, in a
-        plain ``fit`` loop too), and without the freeze each trial's collection would scan
-        all previous trials' (~1 ms more per trial already run, on a 2-core CPU).
-        """
-        _clear_session()  # Keras' global state, then gc.collect(): frees the last trial's model
-        if self._freeze_survivors:
-            gc.freeze()
-        model = self._build_hypermodel(hp)
-        if not isinstance(model, keras.Model):
-            raise keras_tuner.errors.FatalTypeError(
-                "Expected the model-building function, or HyperModel.build() "
-                "to return a valid Keras Model instance. "
-                f"Received: {model} of type {type(model)}."
-            )
-        if self.max_model_size and model.built:
-            size = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-            if size > self.max_model_size:
-                raise keras_tuner.errors.FailedTrialError(
-                    f"Oversized model: {size} parameters. Skip model.")
-        return model
-
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        """Keras Tuner imports TensorBoard's HParams API here on every trial; only do so when
-        there is a ``TensorBoard`` callback to configure (its own test, by class name)."""
-        if any(cb.__class__.__name__ == "TensorBoard" for cb in callbacks):
-            super()._configure_tensorboard_dir(callbacks, trial, execution)
-
-    def run_trial(self, trial, *args, **kwargs):
-        histories = super().run_trial(trial, *args, **kwargs)
-        records = []
-        for h in histories if isinstance(histories, list) else [histories]:
-            if isinstance(h, keras.callbacks.History):
-                records.append({k: [float(v) for v in vals] for k, vals in h.history.items()})
-        path = os.path.join(self.get_trial_dir(trial.trial_id), HISTORY_FILE)
-        with open(path, "w") as fh:
-            json.dump({"tuner_id": self.tuner_id, "executions": records}, fh)
-        return histories
-
-
-class RandomSearch(_RecordsHistory, keras_tuner.RandomSearch):
-    """``keras_tuner.RandomSearch`` that also saves each trial's learning curves."""
-
-
-class BayesianOptimization(_RecordsHistory, keras_tuner.BayesianOptimization):
-    """``keras_tuner.BayesianOptimization`` that also saves each trial's learning curves."""
-
-
-class Hyperband(_RecordsHistory, keras_tuner.Hyperband):
-    """``keras_tuner.Hyperband`` that also saves each trial's learning curves."""
-
-
-class GridSearch(_RecordsHistory, keras_tuner.GridSearch):
-    """``keras_tuner.GridSearch`` that also saves each trial's learning curves."""
-
-
-_TUNER_CLASSES = {"random": RandomSearch, "bayesian": BayesianOptimization,
-                  "hyperband": Hyperband, "grid": GridSearch}
 
 
 def _require_bayesian():
@@ -184,7 +111,7 @@ def make_tuner(hypermodel, tuner="random", objective=None, max_trials=10, max_ep
                   executions_per_trial=executions_per_trial, **tuner_kwargs)
     if tuner == "bayesian":
         _require_bayesian()
-    cls = _TUNER_CLASSES[tuner]
+    cls = TUNER_CLASSES[tuner]
     if tuner == "hyperband":
         if max_epochs is None:
             space = getattr(hypermodel, "space", None)
@@ -221,46 +148,17 @@ def default_callbacks(hypermodel, objective, validation_data, callbacks, early_s
     return callbacks
 
 
-def _kernel_cache_owner():
-    """TensorFlow's eager context, whose ``clear_kernel_cache`` :func:`_clear_session` skips."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:
-        return None
-    ctx = context.context()
-    return ctx if callable(getattr(ctx, "clear_kernel_cache", None)) else None
-
-
-def _clear_session():
-    """``keras.backend.clear_session()`` without its flush of TensorFlow's eager kernel cache.
-
-    Keras' global state (layer-name counters, settings) is reset and ``gc.collect()`` frees
-    the previous trial's model as before. The kernel cache only holds the compiled op
-    kernels, keyed by op, types and shapes: flushing it freed no memory over 40 trials
-    (same RSS) but made the next build ~30 ms and its ``fit`` 20-100 ms slower, each trial
-    re-creating the kernels the previous one had made for the same shapes.
-    """
-    ctx = _kernel_cache_owner()
-    if ctx is None:
-        keras.backend.clear_session()
-        return
-    with mock.patch.object(ctx, "clear_kernel_cache", lambda: None):
-        keras.backend.clear_session()
-
-
 @contextlib.contextmanager
 def _frozen_heap():
     """Move the objects alive now (TensorFlow's modules, the data...) out of the collector's
-    sight for the search, then give them back.
+    sight for the search, then give them back; yields whether it froze anything.
 
     Keras Tuner runs full garbage collections before every trial (two; one in tfgenopt's
     tuners); over the whole heap of a process with TensorFlow loaded each costs 0.2-0.5 s
     (more as the process ages) and dominated the per-trial overhead.
     After ``gc.freeze()`` they only scan what the trials create, which is what they are
     there to free (the previous trial's model). With a tfgenopt ``tuner``, what survives
-    each trial's collection is frozen too (see ``_RecordsHistory._try_build``), so the scan
+    each trial's collection is frozen too (see ``_RecordsHistory.try_build``), so the scan
     stays one trial long instead of growing with every trial already run. ``search``
     enters it before creating the tuner, so the model Keras Tuner builds to read the search
     space is freed by the first trial's collection too.
@@ -269,10 +167,17 @@ def _frozen_heap():
     per search, a third of a trial in the benchmark): what was already garbage before the
     search (say, a model deleted just before it) is freed by Python's collector after the
     search, not before it. ``gc.collect()`` before ``search`` frees it first.
+
+    Scoped to the search: ``gc.unfreeze()`` can only unfreeze everything, so when the caller
+    already froze objects (``gc.get_freeze_count() > 0``) the collector is left as it is
+    (their objects stay frozen; the scans are short anyway, the heap being mostly frozen).
     """
+    if gc.get_freeze_count():
+        yield False
+        return
     gc.freeze()
     try:
-        yield
+        yield True
     finally:
         gc.unfreeze()
 
@@ -302,9 +207,12 @@ def _early_stopping(monitor, direction, patience):
 def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objective=None,
            max_trials=10, max_epochs=None, directory="tuning", project_name=None,
            overwrite=False, callbacks=None, early_stopping=True, patience=3, seed=None,
-           executions_per_trial=1, verbose=1, **tuner_kwargs):
+           executions_per_trial=1, pruner=None, verbose=1, **kwargs):
     """Run a Keras Tuner search of ``hypermodel`` on ``x`` and return its result.
 
+    Like ``keras_tuner.Tuner.search``, ``fit`` arguments (``epochs``, ``batch_size``,
+    ``shuffle``, ``steps_per_epoch``...) go to every trial unchanged; the tuner's settings
+    (``max_trials``... and any other Keras Tuner constructor argument) go to the tuner.
     Adds early stopping on the objective and, when the objective is a quality metric
     (``val_kid``, the GAN default), a ``tfgenopt.callbacks.QualityMonitor`` before it.
     With ``overwrite=False`` a search already in ``directory/project_name`` is resumed:
@@ -327,16 +235,24 @@ def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objec
         patience: its patience in epochs.
         seed: oracle seed; with a seeded HyperModel the whole search repeats on CPU.
         executions_per_trial: repeats averaged per trial.
+        pruner: ``None``, ``"median"`` or a pruner such as
+            ``tg.tuning.MedianPruner(warmup_epochs=1, min_trials=2)``: stops a trial whose
+            objective is worse than the median of earlier trials at the same epoch (its
+            status in the trial table is then ``PRUNED``).
         verbose: 0 silent, 1 Keras Tuner's trial display, 2 also per-epoch progress bars.
-        **tuner_kwargs: passed to the Keras Tuner class (``max_consecutive_failed_trials``...).
+        **kwargs: ``fit`` arguments for every trial (``epochs=2``, ``batch_size=64``...; one
+            that the HyperModel tunes is a ``ValueError``, one it fixes takes the value
+            given) and Keras Tuner tuner arguments (``max_consecutive_failed_trials``...).
+            Any other name is a ``TypeError``. Both are raised before any trial runs.
 
     Returns:
         A :class:`~tfgenopt.tuning.results.SearchResult`; ``None`` in a distributed worker
         process (``KERASTUNER_TUNER_ID=tuner0``...), whose trials the chief reports.
 
     Example:
-        >>> hm = tg.tuning.AutoencoderHyperModel(784, overrides={"epochs": 2})
-        >>> result = tg.tuning.search(hm, x_train, x_val, max_trials=3)  # doctest: +SKIP
+        >>> hm = tg.tuning.AutoencoderHyperModel(784, overrides={"batch_size": 64})
+        >>> result = tg.tuning.search(hm, x_train, x_val, max_trials=3,
+        ...                           epochs=2)  # doctest: +SKIP
         >>> result.best_values["optimizer"]  # doctest: +SKIP
         'adam'
     """
@@ -347,25 +263,32 @@ def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objec
     if isinstance(x, (np.ndarray, list)):
         check_array("x", x)
     check_choice("verbose", verbose, (0, 1, 2))
+    check_choice("tuner", tuner, TUNERS)
     resolved = resolve_objective(objective, hypermodel)
     if resolved.name.startswith("val_") and validation_data is None:
         raise ValueError(
             f"`objective={resolved.name!r}` is measured on `validation_data`, which is None."
         )
     patience = check_int("patience", patience, minimum=0)
+    pruner = get_pruner(pruner)
+    tuner_kwargs, fit_extra = split_kwargs(hypermodel, TUNER_CLASSES[tuner], kwargs)
+    hypermodel, fit_extra = fix_fit_values(hypermodel, fit_extra, tuner)
+    _kt_adapter.verify()
     all_callbacks = default_callbacks(hypermodel, resolved, validation_data, callbacks,
                                       early_stopping, patience)
-    fit_kwargs = dict(validation_data=validation_data, callbacks=all_callbacks,
-                      verbose=1 if verbose == 2 else 0)
+    # No `verbose` here: Keras Tuner would copy it onto the oracle's trial display.
+    fit_kwargs = dict(fit_extra, validation_data=validation_data, callbacks=all_callbacks)
     if y is not None:
         fit_kwargs["y"] = y
-    with _frozen_heap():
+    with _frozen_heap() as frozen:
         kt = make_tuner(hypermodel, tuner, resolved, max_trials=max_trials,
                         max_epochs=max_epochs, directory=directory, project_name=project_name,
                         overwrite=overwrite, seed=seed,
                         executions_per_trial=executions_per_trial, **tuner_kwargs)
         kt.oracle.verbose = verbose
-        kt._freeze_survivors = True  # only while the heap is frozen (see _frozen_heap)
+        kt.fit_verbose = 1 if verbose == 2 else 0
+        kt.pruner = pruner
+        kt._freeze_survivors = frozen  # only while the heap is frozen (see _frozen_heap)
         try:
             kt.search(x, **fit_kwargs)
         finally:

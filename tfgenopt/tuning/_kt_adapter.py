@@ -1,0 +1,118 @@
+"""Every use of Keras Tuner's private API in tfgenopt, in one place, checked against the pin.
+
+tfgenopt's tuners override two private ``Tuner`` methods and call three more, and wrap
+Keras Tuner's private ``SaveBestEpoch`` checkpoint callback. Nothing else in
+``tfgenopt.tuning`` names a private Keras Tuner attribute: it goes through this module.
+:data:`EXPECTED` records the signature each one has in the pinned Keras Tuner (1.4.8);
+:func:`verify` compares them with the installed one and raises ``RuntimeError`` listing every
+difference. ``search()`` calls it (once per process) before creating a tuner, and the test
+suite calls it, so a Keras Tuner release that renames or reshapes one of them fails loudly
+instead of silently skipping tfgenopt's overrides.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import keras_tuner
+from keras_tuner.src.engine import tuner as _tuner_module
+from keras_tuner.src.engine import tuner_utils as _tuner_utils
+
+__all__ = ["EXPECTED", "verify", "SaveBestEpoch", "TunerHooks", "build_hypermodel",
+           "checkpoint_path", "write_checkpoint"]
+
+#: Keras Tuner's best-epoch checkpoint callback, which ``Tuner.run_trial`` adds to every
+#: execution's callbacks (private module ``keras_tuner.src.engine.tuner_utils``).
+SaveBestEpoch = _tuner_utils.SaveBestEpoch
+
+#: ``(owner, attribute): signature`` of every private Keras Tuner attribute tfgenopt uses.
+EXPECTED = {
+    ("Tuner", "_try_build"): "(self, hp)",  # overridden: one gc pass, no kernel flush
+    ("Tuner", "_build_hypermodel"): "(self, hp)",  # called by our _try_build
+    ("Tuner", "_configure_tensorboard_dir"): "(self, callbacks, trial, execution=0)",
+    ("Tuner", "_get_checkpoint_fname"): "(self, trial_id)",  # results: load a trial's weights
+    ("Tuner", "run_trial"): "(self, trial, *args, **kwargs)",  # adds SaveBestEpoch (below)
+    ("SaveBestEpoch", "__init__"): "(self, objective, filepath)",
+    ("SaveBestEpoch", "_save_model"): "(self)",  # written once per trial (_checkpoint.py)
+}
+_OWNERS = {"Tuner": keras_tuner.Tuner, "SaveBestEpoch": SaveBestEpoch}
+
+
+def mismatches():
+    """The differences between :data:`EXPECTED` and the installed Keras Tuner (a list of str)."""
+    problems = []
+    for (owner, name), expected in EXPECTED.items():
+        attr = getattr(_OWNERS[owner], name, None)
+        if not callable(attr):
+            problems.append(f"{owner}.{name} is missing")
+            continue
+        found = str(inspect.signature(attr))
+        if found != expected:
+            problems.append(f"{owner}.{name}{found} (expected {owner}.{name}{expected})")
+    if keras_tuner.Tuner is not _tuner_module.Tuner:
+        problems.append("keras_tuner.Tuner is no longer keras_tuner.src.engine.tuner.Tuner")
+    saver = SaveBestEpoch(keras_tuner.Objective("loss", "min"), "unused.weights.h5")
+    for name in ("objective", "best_value", "filepath"):  # read and written by _checkpoint.py
+        if not hasattr(saver, name):
+            problems.append(f"SaveBestEpoch instances have no `{name}`")
+    return problems
+
+
+@functools.cache
+def verify():
+    """Raise ``RuntimeError`` when the installed Keras Tuner changed a private API we use.
+
+    Returns:
+        The installed Keras Tuner version, when everything matches.
+
+    Example:
+        >>> verify() == keras_tuner.__version__
+        True
+    """
+    problems = mismatches()
+    if problems:
+        raise RuntimeError(
+            f"tfgenopt.tuning was written against Keras Tuner 1.4.8 and relies on private "
+            f"methods that keras-tuner {keras_tuner.__version__} changed: {'; '.join(problems)}. "
+            "Install keras-tuner==1.4.8 or update tfgenopt/tuning/_kt_adapter.py."
+        )
+    return keras_tuner.__version__
+
+
+class TunerHooks:
+    """Tuner mixin: Keras Tuner's private hooks, forwarded to public-named methods.
+
+    A subclass overrides :meth:`try_build` and :meth:`configure_tensorboard` instead of the
+    private ``_try_build`` and ``_configure_tensorboard_dir``; their defaults are Keras
+    Tuner's own behaviour.
+    """
+
+    def _try_build(self, hp):
+        return self.try_build(hp)
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        return self.configure_tensorboard(callbacks, trial, execution)
+
+    def try_build(self, hp):
+        """Build (and size-check) the model of ``hp``; Keras Tuner's ``_try_build``."""
+        return super()._try_build(hp)
+
+    def configure_tensorboard(self, callbacks, trial, execution=0):
+        """Point TensorBoard callbacks at the trial's folder; Keras Tuner's own hook."""
+        return super()._configure_tensorboard_dir(callbacks, trial, execution)
+
+
+def build_hypermodel(tuner, hp):
+    """``tuner._build_hypermodel(hp)``: build (and, for Hyperband, warm-start) a model."""
+    return tuner._build_hypermodel(hp)
+
+
+def checkpoint_path(tuner, trial_id):
+    """The file holding ``trial_id``'s best-epoch weights (``Tuner._get_checkpoint_fname``)."""
+    return tuner._get_checkpoint_fname(trial_id)
+
+
+def write_checkpoint(saver):
+    """Write the model's current weights through a ``SaveBestEpoch`` (its ``_save_model``)."""
+    saver._save_model()
