@@ -19,9 +19,11 @@ __all__ = [
     "plot_objective_vs_hyperparameters",
     "plot_learning_curves",
     "plot_optimizer_comparison",
+    "plot_parallel_coordinates",
+    "plot_hyperparameter_importance",
 ]
 
-_SKIP = {"trial_id", "status", "score", "best_step", "tuner_id"}
+_SKIP = {"trial_id", "status", "score", "best_step", "tuner_id", "pruned_at_epoch"}
 _LOG_NAMES = ("learning_rate", "lr")
 
 
@@ -196,3 +198,109 @@ def plot_optimizer_comparison(histories, metrics=("loss", "val_loss")):
 def _all_positive(histories, metric):
     vals = [v for h in histories.values() for v in h.get(metric, [])]
     return bool(vals) and min(vals) > 0
+
+
+def _axis_positions(name, values):
+    """Each value's height in [0, 1] on its axis, and the axis' ``(position, label)`` ticks."""
+    if _is_numeric(values):
+        v = np.asarray(values, dtype=float)
+        positive = bool(np.all(v > 0))
+        log = positive and (any(k in name for k in _LOG_NAMES) or v.max() / v.min() > 100)
+        t = np.log10(v) if log else v
+        lo, hi = float(t.min()), float(t.max())
+        pos = (t - lo) / (hi - lo) if hi > lo else np.full(len(t), 0.5)
+        ticks = [(0.0, f"{v.min():.3g}"), (1.0, f"{v.max():.3g}")] if hi > lo else \
+            [(0.5, f"{v.min():.3g}")]
+        return pos, ticks
+    labels = sorted({str(v) for v in values})
+    step = 1.0 / (len(labels) - 1) if len(labels) > 1 else 0.0
+    where = {label: (i * step if len(labels) > 1 else 0.5) for i, label in enumerate(labels)}
+    return np.array([where[str(v)] for v in values]), [(where[x], x) for x in labels]
+
+
+def plot_parallel_coordinates(trials, objective="objective", direction="min", names=None):
+    """Draw every scored trial as a line across one vertical axis per hyperparameter.
+
+    Each axis is scaled to the trials' range (logarithmic for learning rates and values that
+    span more than two decades; choices evenly spaced, in sorted order), the last axis is
+    the objective, and a line's colour is its objective (bright: better). Pruned trials are
+    drawn dashed.
+
+    Args:
+        trials: the trial table (``SearchResult.trials``); ``COMPLETED`` and ``PRUNED`` rows
+            with a score are drawn.
+        objective: the objective's name.
+        direction: ``"min"`` or ``"max"`` (which end of the colour scale is better).
+        names: the hyperparameter axes; default: every one that varies.
+
+    Returns:
+        A ``matplotlib.figure.Figure``: one line per trial, in table order.
+
+    Example:
+        >>> rows = [{"trial_id": str(i), "status": "COMPLETED", "score": s, "optimizer": o}
+        ...         for i, (s, o) in enumerate([(0.3, "adam"), (0.2, "sgd")])]
+        >>> len(plot_parallel_coordinates(rows, "val_loss").axes[0].get_lines())
+        2
+    """
+    import matplotlib
+
+    rows = [t for t in trials if t.get("score") is not None
+            and t.get("status") in ("COMPLETED", "PRUNED") and np.isfinite(t["score"])]
+    names = list(names) if names is not None else hyperparameter_names(rows)
+    axes_names = names + [objective]
+    fig, ax = new_figure(figsize=(max(5.0, 1.6 * len(axes_names) + 1.5), 4))
+    if not rows:
+        ax.text(0.5, 0.5, "no scored trial", ha="center", va="center")
+        return fig
+    scores = np.array([t["score"] for t in rows], dtype=float)
+    columns = [_axis_positions(n, [t.get(n) for t in rows]) for n in names]
+    columns.append(_axis_positions(objective, list(scores)))
+    cmap = matplotlib.colormaps["viridis" if direction == "max" else "viridis_r"]
+    norm = matplotlib.colors.Normalize(scores.min(), scores.max())
+    xs = np.arange(len(axes_names))
+    heights = np.stack([pos for pos, _ in columns], axis=1)
+    for row, ys, score in zip(rows, heights, scores):
+        pruned = row.get("status") == "PRUNED"
+        ax.plot(xs, ys, "--" if pruned else "-", color=cmap(norm(score)), alpha=0.8,
+                label=f"trial {row.get('trial_id')}" + (" (pruned)" if pruned else ""))
+    ax.vlines(xs, 0, 1, color="0.4", linewidth=0.8)  # a collection: get_lines() = trials
+    for x, (_, ticks) in zip(xs, columns):
+        for y, text in ticks:
+            ax.text(x + 0.03, y, text, fontsize="x-small", va="center")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(axes_names, rotation=20 if len(xs) > 5 else 0)
+    ax.set_yticks([])
+    ax.set_xlim(-0.2, xs[-1] + 0.5)
+    ax.set_ylim(-0.05, 1.05)
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=objective)
+    ax.set_title(f"{len(rows)} trials in parallel coordinates")
+    return fig
+
+
+def plot_hyperparameter_importance(importance, objective="objective"):
+    """Horizontal bars of each hyperparameter's importance, largest on top.
+
+    Args:
+        importance: ``{name: value in [0, 1]}``, e.g. ``SearchResult.importance()``.
+        objective: the objective's name (title).
+
+    Returns:
+        A ``matplotlib.figure.Figure`` with one bar per hyperparameter.
+
+    Example:
+        >>> fig = plot_hyperparameter_importance({"learning_rate": 0.6, "optimizer": 0.1})
+        >>> [round(p.get_width(), 2) for p in fig.axes[0].patches]
+        [0.1, 0.6]
+    """
+    items = sorted(importance.items(), key=lambda kv: kv[1])
+    fig, ax = new_figure(figsize=(5, 0.4 * max(len(items), 2) + 1.2))
+    if items:
+        ax.barh(range(len(items)), [v for _, v in items], color="C0")
+        ax.set_yticks(range(len(items)))
+        ax.set_yticklabels([n for n, _ in items])
+    else:
+        ax.text(0.5, 0.5, "fewer than 3 completed trials", ha="center", va="center")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the objective's variance explained")
+    ax.set_title(f"hyperparameter importance for {objective}")
+    return fig

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import types
 
 import keras
 import keras_tuner
@@ -127,6 +128,16 @@ def fix_fit_values(hypermodel, fit_kwargs, tuner):
             fixed.params[name] = S.parse_override(name, fit_kwargs[name], space.params[name])
         except (TypeError, ValueError) as err:
             raise type(err)(f"search({name}={fit_kwargs[name]!r}): {err}") from None
-    hypermodel = copy.copy(hypermodel)
-    hypermodel.space = fixed
-    return hypermodel, {k: v for k, v in fit_kwargs.items() if k not in kinds}
+    return _with_space(hypermodel, fixed), {k: v for k, v in fit_kwargs.items()
+                                            if k not in kinds}
+
+
+def _with_space(hypermodel, space):
+    """A shallow copy of ``hypermodel`` with ``space``; the methods Keras Tuner stores on the
+    instance (``build``, ``_build``) are bound to the copy, not to the original."""
+    new = copy.copy(hypermodel)
+    for name, value in vars(new).items():
+        if isinstance(value, types.MethodType) and value.__self__ is hypermodel:
+            setattr(new, name, types.MethodType(value.__func__, new))
+    new.space = space
+    return new

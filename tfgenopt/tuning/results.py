@@ -11,6 +11,7 @@ import warnings
 
 from tfgenopt._io import atomic_write_json, atomic_write_text
 from tfgenopt.tuning._kt_adapter import checkpoint_path
+from tfgenopt.tuning.pruning import PRUNED
 
 __all__ = ["SearchResult", "trial_table"]
 
@@ -64,8 +65,12 @@ def trial_table(tuner):
     """One dict per trial of ``tuner``, in start order: id, status, score, hyperparameters.
 
     Each row holds ``trial_id``, ``status``, ``score`` (the objective's best value),
-    ``best_step`` (its epoch), ``tuner_id`` (the process that ran it), every hyperparameter under its name, and every metric that
-    Keras Tuner recorded (the best-epoch values) under ``metric/NAME``.
+    ``best_step`` (its epoch), ``tuner_id`` (the process that ran it), ``pruned_at_epoch``
+    (the epoch, from 1, where a pruner stopped it, else ``None``), every hyperparameter under
+    its name, and every metric that Keras Tuner recorded (the best-epoch values) under
+    ``metric/NAME``. ``status`` is Keras Tuner's (``COMPLETED``, ``FAILED``, ``INVALID``,
+    ``RUNNING``...), except ``PRUNED`` for a trial a pruner stopped: Keras Tuner records it as
+    completed, with the best value it reached before it stopped.
 
     Args:
         tuner: a ``keras_tuner`` tuner after (or during) a search.
@@ -88,8 +93,11 @@ def trial_table(tuner):
         for name, value in trial.hyperparameters.values.items():
             if not name.startswith("tuner/"):
                 row[name] = value
-        record = read_history(tuner, trial_id)
-        row["tuner_id"] = record.get("tuner_id") if record else None
+        record = read_history(tuner, trial_id) or {}
+        row["tuner_id"] = record.get("tuner_id")
+        row["pruned_at_epoch"] = record.get("pruned_at_epoch")
+        if row["pruned_at_epoch"] is not None and row["status"] == "COMPLETED":
+            row["status"] = PRUNED
         for name in sorted(trial.metrics.metrics):
             row[f"metric/{name}"] = _number(trial.metrics.get_best_value(name))
         rows.append(row)
@@ -148,13 +156,19 @@ class SearchResult:
         return self._best_model
 
     def statuses(self):
-        """``{trial_id: status}`` (``COMPLETED``, ``FAILED``, ``INVALID``, ``RUNNING``...)."""
+        """``{trial_id: status}`` (``COMPLETED``, ``PRUNED``, ``FAILED``, ``INVALID``...)."""
         return {row["trial_id"]: row["status"] for row in self.trials}
 
+    def pruned(self):
+        """``{trial_id: epoch}`` of every trial the pruner stopped (epochs from 1)."""
+        return {row["trial_id"]: row["pruned_at_epoch"] for row in self.trials
+                if row["status"] == PRUNED}
+
     def failed(self):
-        """``{trial_id: message}`` of every trial that did not complete."""
+        """``{trial_id: message}`` of every trial that neither completed nor was pruned."""
         return {tid: (self.tuner.oracle.trials[tid].message or "")
-                for tid, status in self.statuses().items() if status != "COMPLETED"}
+                for tid, status in self.statuses().items()
+                if status not in ("COMPLETED", PRUNED)}
 
     def histories(self):
         """``{trial_id: {metric: [per-epoch values]}}`` of every trial that saved its curves
@@ -167,9 +181,18 @@ class SearchResult:
         return out
 
     def ranked(self):
-        """Completed trials, best first."""
-        done = [r for r in self.trials if r["status"] == "COMPLETED" and r["score"] is not None]
+        """Scored trials (completed, and pruned ones with the best value they reached),
+        best first."""
+        done = [r for r in self.trials
+                if r["status"] in ("COMPLETED", PRUNED) and r["score"] is not None]
         return sorted(done, key=lambda r: r["score"], reverse=self.direction == "max")
+
+    def importance(self):
+        """``{hyperparameter: share of the objective's variance it explains}``, largest first
+        (completed trials; see :func:`tfgenopt.tuning.importance.hyperparameter_importance`)."""
+        from tfgenopt.tuning.importance import hyperparameter_importance
+
+        return hyperparameter_importance(self.trials)
 
     def columns(self):
         """Every column of the trial table, in a stable order."""
@@ -207,7 +230,8 @@ class SearchResult:
         return atomic_write_json(path, self.to_dict(), indent=2, default=str)
 
     def figures(self, top=3):
-        """``{name: Figure}``: objective vs trial, vs each hyperparameter, top learning curves."""
+        """``{name: Figure}``: objective vs trial, vs each hyperparameter, parallel
+        coordinates, hyperparameter importance, learning curves of the top trials."""
         from tfgenopt.plotting import tuning as plots
 
         figs = {
@@ -215,6 +239,10 @@ class SearchResult:
                 self.trials, self.objective, self.direction),
             "objective_vs_hyperparameters": plots.plot_objective_vs_hyperparameters(
                 self.trials, self.objective),
+            "parallel_coordinates": plots.plot_parallel_coordinates(
+                self.trials, self.objective, self.direction),
+            "hyperparameter_importance": plots.plot_hyperparameter_importance(
+                self.importance(), self.objective),
         }
         ids = [r["trial_id"] for r in self.ranked()[:top]]
         histories = self.histories()

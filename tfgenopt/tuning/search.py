@@ -15,6 +15,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.tuning import _kt_adapter
 from tfgenopt.tuning._search_args import fix_fit_values, split_kwargs
@@ -26,8 +27,6 @@ from tfgenopt.tuning.tuners import TUNER_CLASSES
 __all__ = ["search", "make_tuner", "resolve_objective", "TUNERS"]
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
-_MIN_WORDS = ("loss", "fid", "kid", "error", "mse", "mae")
-_MAX_WORDS = ("precision", "recall", "coverage", "accuracy", "auc")
 
 
 def _require_bayesian():
@@ -46,17 +45,20 @@ def resolve_objective(objective, hypermodel=None):
     """Return a ``keras_tuner.Objective`` for a name, an ``Objective`` or ``None``.
 
     ``None`` takes the HyperModel's default (``val_loss`` for autoencoders and VAEs,
-    ``val_kid`` for GANs). A name's direction is inferred for losses and quality metrics
-    (``*loss``, ``*fid``, ``*kid``: min; ``*precision``, ``*recall``, ``*coverage``: max);
-    other names must come as ``keras_tuner.Objective(name, direction)``.
+    ``val_kid`` for GANs). A name's direction comes from :func:`tfgenopt.catalog.direction`
+    (the catalog's keys, such as ``val_kid`` (min) or ``val_density`` (max), and names
+    read by their tokens: ``*loss``, ``*fid``, ``*kl``...: min; ``*precision``,
+    ``*recall``, ``*accuracy``...: max); other names must come as
+    ``keras_tuner.Objective(name, direction)``.
 
     Example:
-        >>> resolve_objective("val_kid").direction
-        'min'
+        >>> resolve_objective("val_kid").direction, resolve_objective("val_density").direction
+        ('min', 'max')
     """
     if objective is None:
-        name, direction = getattr(hypermodel, "default_objective", ("val_loss", "min"))
-        return keras_tuner.Objective(name, direction)
+        name, declared = getattr(hypermodel, "default_objective", ("val_loss", "min"))
+        known = catalog.metric(name) is not None and catalog.metric(name).direction
+        return keras_tuner.Objective(name, catalog.direction(name) if known else declared)
     if isinstance(objective, keras_tuner.Objective):
         return objective
     if not isinstance(objective, str):
@@ -64,15 +66,14 @@ def resolve_objective(objective, hypermodel=None):
             "`objective` must be a metric name or a keras_tuner.Objective; "
             f"received {objective!r}."
         )
-    low = objective.lower()
-    if any(low.endswith(w) for w in _MAX_WORDS):
-        return keras_tuner.Objective(objective, "max")
-    if any(low.endswith(w) for w in _MIN_WORDS):
-        return keras_tuner.Objective(objective, "min")
-    raise ValueError(
-        f"Cannot infer whether `objective={objective!r}` should be minimized or maximized; "
-        f"pass keras_tuner.Objective({objective!r}, direction='min' or 'max')."
-    )
+    try:
+        return keras_tuner.Objective(objective, catalog.direction(objective))
+    except ValueError as err:
+        raise ValueError(
+            f"Cannot infer whether `objective={objective!r}` should be minimized or "
+            f"maximized; pass keras_tuner.Objective({objective!r}, direction='min' or "
+            f"'max'). ({err})"
+        ) from None
 
 
 def make_tuner(hypermodel, tuner="random", objective=None, max_trials=10, max_epochs=None,
