@@ -35,7 +35,10 @@ def scale(x, value_range=(0.0, 1.0), source_max=255.0):
         [-1.0, 1.0]
     """
     lo, hi = _check_value_range(value_range)
-    x = np.asarray(x, dtype=np.float32) / np.float32(source_max)
+    x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)):
+        raise TypeError(f"`x` must hold pixel counts (numbers); received dtype {x.dtype}.")
+    x = x.astype(np.float32) / np.float32(source_max)
     return (x * (hi - lo) + lo).astype(np.float32)
 
 

@@ -6,7 +6,7 @@ import numbers
 
 import keras
 
-from tfgenopt._validation import check_choice
+from tfgenopt._validation import check_choice, check_int
 from tfgenopt.layers import MinibatchStdDev
 
 NORMALIZATIONS = ("none", "batch", "layer", "spectral")
@@ -76,6 +76,8 @@ def initializer(name, seed=None):
         >>> initializer("dcgan").stddev
         0.02
     """
+    if seed is not None:  # a bad seed names itself here, not inside a Keras initializer
+        check_int("seed", seed, minimum=0)
     if isinstance(name, keras.initializers.Initializer):
         return name
     if isinstance(name, dict):

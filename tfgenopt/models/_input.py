@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfgenopt._validation import check_array
+
 MAX_BYTES = 1 << 30  # larger arrays keep Keras' own path
 
 
@@ -69,6 +71,30 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
     return ds.prefetch(2).with_options(options)
 
 
+def check_fit_arrays(model, x, y):
+    """Reject in-memory ``x``/``y`` no step could train on, before any state changes.
+
+    NumPy ``x`` must be numeric, non-empty and finite, with a sample shape that fits the
+    model's data network (``discriminator`` or ``encoder`` from ``model.networks()``); NumPy
+    ``y`` must have one entry per sample. Without this, NaN data trains silently and a wrong
+    shape fails deep inside a traced step. Datasets and other inputs pass unchecked.
+    """
+    if not isinstance(x, np.ndarray):
+        return
+    check_array("x", x)
+    networks = model.networks() if hasattr(model, "networks") else {}
+    for name in ("discriminator", "encoder"):
+        if name in networks:
+            from tfgenopt.models._training import check_sample_shape
+
+            check_sample_shape(x, networks[name], name)
+            break
+    if isinstance(y, np.ndarray):
+        check_array("y", y, min_ndim=1)
+        if len(y) != len(x):
+            raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
+
+
 class ArrayFitMixin:
     """Gives a ``keras.Model`` subclass a ``fit`` whose NumPy arrays take :func:`array_dataset`.
 
@@ -87,6 +113,7 @@ class ArrayFitMixin:
         Example:
             >>> gan.fit(x_train, batch_size=64, epochs=10, validation_data=(x_val,))
         """
+        check_fit_arrays(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             x = array_dataset(x, y, batch_size or 32, shuffle, getattr(self, "seed", None))
