@@ -1,5 +1,6 @@
 """Keras callbacks that watch a run and act on it; thin layers over the modules they call."""
 
+from tfgenopt.callbacks.collapse import CollapseMonitor
 from tfgenopt.callbacks.early_stopping import EarlyStopping
 from tfgenopt.callbacks.landscape import LossLandscape
 from tfgenopt.callbacks.lr import LearningRateLogger, LRFinder, ReduceLROnPlateau, lr_find
@@ -8,4 +9,5 @@ from tfgenopt.callbacks.samples import SampleGrid
 from tfgenopt.callbacks.vae import KLWarmup
 
 __all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
-           "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup"]
+           "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup",
+           "CollapseMonitor"]
