@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfgenopt._validation import check_array
+from tfgenopt.models._execution import AutoExecutionMixin
 
 MAX_BYTES = 1 << 30  # larger arrays keep Keras' own path
 
@@ -95,11 +96,13 @@ def check_fit_arrays(model, x, y):
             raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
 
 
-class ArrayFitMixin:
+class ArrayFitMixin(AutoExecutionMixin):
     """Gives a ``keras.Model`` subclass a ``fit`` whose NumPy arrays take :func:`array_dataset`.
 
-    Everything else (``tf.data``, ``validation_split``, ``sample_weight``, ``steps_per_epoch``,
-    ...) goes to ``keras.Model.fit`` unchanged. Shuffling uses the model's ``seed`` attribute.
+    It also makes ``compile(steps_per_execution="auto")`` the default (see
+    ``tfgenopt.models._execution``). Everything else (``tf.data``, ``validation_split``,
+    ``sample_weight``, ``steps_per_epoch``, ...) goes to ``keras.Model.fit`` unchanged.
+    Shuffling uses the model's ``seed`` attribute.
     """
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

@@ -13,6 +13,7 @@ from keras import ops
 
 from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_int
+from tfgenopt.models import _execution as E
 from tfgenopt.models import _gan_checks as C
 from tfgenopt.models import _input as I
 from tfgenopt.models import _training as T
@@ -77,7 +78,7 @@ class GAN(I.ArrayFitMixin, keras.Model):
     # ----------------------------------------------------------------------------- compile
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="non_saturating",
                 gradient_penalty=0.0, r1=0.0, r1_every=1, d_steps=1, label_smoothing=0.0,
-                instance_noise=0.0, jit_compile="auto", steps_per_execution=1,
+                instance_noise=0.0, jit_compile="auto", steps_per_execution="auto",
                 run_eagerly=False):
         """Set the recipe: two optimizers (TTUR), the adversarial loss and its regularizers.
 
@@ -94,7 +95,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
             label_smoothing: one-sided: real targets become ``1 - label_smoothing``.
             instance_noise: std of Gaussian noise added to the discriminator's inputs.
             jit_compile: XLA: True, False or "auto" (Keras' rule).
-            steps_per_execution: batches run inside one compiled call (faster on CPU).
+            steps_per_execution: batches run inside one compiled call; "auto" runs 32 unless
+                a callback needs every batch (see ``tfgenopt.models._execution``).
             run_eagerly: debug mode.
 
         Returns:
@@ -108,7 +110,7 @@ class GAN(I.ArrayFitMixin, keras.Model):
         adv, recipe = C.check_recipe(loss, gradient_penalty, r1, r1_every, d_steps,
                                      label_smoothing, instance_noise)
         check_choice("jit_compile", jit_compile, (True, False, "auto"))
-        steps_per_execution = check_int("steps_per_execution", steps_per_execution, minimum=1)
+        steps_per_execution = E.check_steps_per_execution(steps_per_execution)
         d_opt, g_opt = C.check_optimizers(d_optimizer, g_optimizer)
         super().compile(optimizer=None, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)

@@ -1,0 +1,211 @@
+"""Tests for tfgenopt.models._execution: steps_per_execution="auto" on GAN, VAE and builders."""
+
+import math
+
+import keras
+import pytest
+
+import tfgenopt as tg
+from tests.helpers import check_keras_roundtrip
+from tfgenopt.models import GAN, VAE
+from tfgenopt.models import _execution as E
+
+N, BATCH = 50, 16  # 4 batches per epoch, the last one partial
+
+
+def small_gan(**compile_kwargs):
+    g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6, seed=0)
+    d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,), seed=1)
+    gan = GAN(g, d, latent_dim=4, seed=0)
+    gan.compile(**compile_kwargs)
+    return gan
+
+
+def small_vae(**compile_kwargs):
+    vae = VAE(tg.builders.vae_encoder(6, latent_dim=2, hidden=(8,), seed=0),
+              tg.builders.vae_decoder(2, 6, hidden=(8,), seed=1), seed=0)
+    vae.compile("adam", **compile_kwargs)
+    return vae
+
+
+class BatchCounter(keras.callbacks.Callback):
+    """Records the batch index of every ``on_train_batch_end`` call."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+class CallCounter(BatchCounter):
+    """Counts calls of the compiled function: it says it does not need every batch."""
+
+    needs_every_batch = False
+
+
+class EpochSpy(keras.callbacks.Callback):
+    """Records the model's steps_per_execution and the trace count at each epoch end."""
+
+    def __init__(self, traces):
+        super().__init__()
+        self.traces, self.seen = traces, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append((self.model.steps_per_execution, len(self.traces)))
+
+
+def tracing(model_cls):
+    """A subclass of ``model_cls`` whose ``train_step`` appends to a list each time it traces."""
+    traces = []
+
+    class Traced(model_cls):
+        def train_step(self, data):
+            traces.append(1)  # Python side effect: runs only while tracing
+            return super().train_step(data)
+
+    return Traced, traces
+
+
+@pytest.fixture
+def x(rng):
+    return rng.random((N, 6)).astype("float32")
+
+
+class TestPerBatchCallbacks:
+    @pytest.mark.parametrize("make", [small_gan, small_vae])
+    def test_a_batch_counter_sees_every_batch_under_the_default(self, make, x):
+        model, counter, epochs = make(), BatchCounter(), 3
+        model.fit(x, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[counter])
+        per_epoch = math.ceil(N / BATCH)
+        assert len(counter.batches) == epochs * per_epoch == 12
+        assert counter.batches == list(range(per_epoch)) * epochs
+        assert model.steps_per_execution == 1
+
+    def test_a_lambda_callback_on_batch_end_counts_too(self, x):
+        calls = []
+        gan = small_gan()
+        gan.fit(x, batch_size=BATCH, epochs=2, verbose=0,
+                callbacks=[keras.callbacks.LambdaCallback(on_batch_end=lambda b, logs: calls.append(b))])
+        assert calls == [0, 1, 2, 3, 0, 1, 2, 3]
+
+    def test_auto_runs_more_than_one_batch_per_call_without_per_batch_callbacks(self, x):
+        gan, calls = small_gan(), CallCounter()
+        gan.fit(x, batch_size=BATCH, epochs=3, verbose=0,
+                callbacks=[calls, keras.callbacks.EarlyStopping(monitor="g_loss", mode="min", patience=9)])
+        assert gan.steps_per_execution == E.AUTO_STEPS > 1
+        assert calls.batches == [E.AUTO_STEPS - 1] * 3  # one compiled call per epoch
+        assert int(gan.g_optimizer.iterations) == 3 * math.ceil(N / BATCH)
+
+    def test_an_explicit_value_is_kept_whatever_the_callbacks(self, x):
+        gan, counter = small_gan(steps_per_execution=2), BatchCounter()
+        gan.fit(x, batch_size=BATCH, epochs=1, verbose=0, callbacks=[counter])
+        assert gan.steps_per_execution == 2 and counter.batches == [1, 3]
+
+    def test_a_plain_keras_model_keeps_keras_behaviour(self):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        assert model.steps_per_execution == 1
+
+
+class TestNeedsEveryBatch:
+    @pytest.mark.parametrize("callback, expected", [
+        (keras.callbacks.History(), False),
+        (keras.callbacks.ProgbarLogger(), False),
+        (keras.callbacks.EarlyStopping(), False),
+        (keras.callbacks.TerminateOnNaN(), True),
+        (keras.callbacks.ModelCheckpoint("m.keras"), False),
+        (keras.callbacks.ModelCheckpoint("m.keras", save_freq=5), True),
+        (keras.callbacks.LambdaCallback(on_epoch_end=print), False),
+        (keras.callbacks.LambdaCallback(on_train_batch_begin=print), True),
+        (BatchCounter(), True),
+        (CallCounter(), False),
+    ])
+    def test_rule(self, callback, expected):
+        assert E.needs_every_batch(callback) is expected
+
+    def test_tensorboard_per_epoch_without_profiling_does_not(self, tmp_path):
+        assert not E.needs_every_batch(keras.callbacks.TensorBoard(tmp_path, profile_batch=0))
+        assert E.needs_every_batch(keras.callbacks.TensorBoard(tmp_path, update_freq=10,
+                                                               profile_batch=0))
+
+    def test_keras_tuner_callback_needs_batches_only_if_the_tuner_overrides_its_hooks(self):
+        import keras_tuner as kt
+        from keras_tuner.src.engine.tuner_utils import TunerCallback
+
+        class BatchTuner(kt.RandomSearch):
+            def on_batch_end(self, trial, model, batch, logs=None):
+                pass
+
+        plain = kt.RandomSearch.__new__(kt.RandomSearch)
+        batchy = BatchTuner.__new__(BatchTuner)
+        assert not E.needs_every_batch(TunerCallback(plain, None))
+        assert E.needs_every_batch(TunerCallback(batchy, None))
+
+
+class TestNoRetracing:
+    @pytest.mark.parametrize("base, make", [(GAN, small_gan), (VAE, small_vae)])
+    def test_no_retracing_across_epochs_and_fit_calls(self, base, make, x):
+        Traced, traces = tracing(base)
+        model = make()
+        model.__class__ = Traced
+        spy = EpochSpy(traces)
+        model.fit(x, batch_size=BATCH, epochs=3, verbose=0, callbacks=[spy])
+        model.fit(x, batch_size=BATCH, epochs=2, verbose=0, callbacks=[spy])
+        first = spy.seen[0][1]
+        assert first >= 1
+        assert spy.seen == [(E.AUTO_STEPS, first)] * 5
+
+    def test_switching_between_per_batch_and_auto_reuses_each_compiled_function(self, x):
+        Traced, traces = tracing(GAN)
+        gan = small_gan()
+        gan.__class__ = Traced
+        counts = []
+        for callbacks in ([BatchCounter()], [], [BatchCounter()], []):
+            gan.fit(x, batch_size=BATCH, epochs=1, verbose=0, callbacks=callbacks)
+            counts.append(len(traces))
+        assert counts[2:] == counts[1:2] * 2  # the 3rd and 4th fits trace nothing new
+        assert int(gan.g_optimizer.iterations) == 4 * math.ceil(N / BATCH)
+
+    def test_predict_runs_one_batch_per_call_and_fit_still_uses_auto(self, x):
+        vae = small_vae()
+        vae.fit(x, batch_size=BATCH, verbose=0)
+        assert vae.predict(x, batch_size=BATCH, verbose=0).shape == (N, 6)
+        assert vae.steps_per_execution == 1
+        vae.fit(x, batch_size=BATCH, verbose=0)
+        assert vae.steps_per_execution == E.AUTO_STEPS
+
+
+class TestSaving:
+    def test_gan_keeps_auto_through_keras_save_and_load(self, x, tmp_path):
+        gan = small_gan()
+        gan.fit(x, batch_size=BATCH, verbose=0)
+        assert gan.get_compile_config()["steps_per_execution"] == "auto"
+        z = gan.sample_noise(3, seed=0)
+        loaded = check_keras_roundtrip(gan, z, tmp_path)
+        assert loaded.get_compile_config()["steps_per_execution"] == "auto"
+        counter = BatchCounter()
+        loaded.fit(x, batch_size=BATCH, verbose=0, callbacks=[counter])
+        assert len(counter.batches) == 4 and loaded.steps_per_execution == 1
+
+    def test_vae_keeps_auto_and_an_explicit_value(self, x, tmp_path):
+        for setting in ("auto", 3):
+            vae = small_vae(steps_per_execution=setting)
+            vae.fit(x, batch_size=BATCH, verbose=0)
+            loaded = check_keras_roundtrip(vae, x[:4], tmp_path)
+            assert loaded.get_compile_config()["steps_per_execution"] == setting
+            assert int(loaded.optimizer.iterations) == 4
+
+
+class TestBadValues:
+    @pytest.mark.parametrize("value", [0, -1, "fast"])
+    @pytest.mark.parametrize("make", [small_gan, small_vae])
+    def test_bad_values_raise_value_error_naming_the_argument(self, make, value):
+        with pytest.raises(ValueError, match=rf"steps_per_execution.*{value!r}"):
+            make(steps_per_execution=value)
+
+    @pytest.mark.parametrize("value", [1.5, None, True])
+    def test_wrong_types_raise_type_error(self, value):
+        with pytest.raises(TypeError, match="steps_per_execution"):
+            E.check_steps_per_execution(value)
