@@ -55,3 +55,45 @@ class TestCurves:
         fig = plots.plot_optimizer_comparison(hist)
         assert [ax.get_title() for ax in fig.axes] == ["loss", "val_loss"]
         assert [line.get_label() for line in fig.axes[0].get_lines()] == ["sgd", "adam"]
+
+
+class TestParallelCoordinates:
+    def test_one_line_per_scored_trial_scaled_per_axis(self):
+        rows = ROWS + [{"trial_id": "4", "status": "PRUNED", "score": 0.6, "learning_rate": 1e-2,
+                        "optimizer": "sgd", "batch_size": 64, "epochs": 2}]
+        fig = plots.plot_parallel_coordinates(rows, "val_loss", "min")
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_xticklabels()] == [
+            "learning_rate", "optimizer", "batch_size", "val_loss"]
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == [
+            "trial 0", "trial 1", "trial 3", "trial 4 (pruned)"]  # the FAILED row is left out
+        assert [line.get_linestyle() for line in lines] == ["-", "-", "-", "--"]
+        heights = np.array([line.get_ydata() for line in lines])
+        # learning rate on a log axis from 1e-4 to 1e-2; optimizers sorted: adam, rmsprop, sgd;
+        # batch size 32..64; the objective 0.3..0.6.
+        np.testing.assert_allclose(heights[:, 0], [0.0, 1.0, 0.5, 1.0])
+        np.testing.assert_allclose(heights[:, 1], [1.0, 0.0, 0.5, 1.0])
+        np.testing.assert_allclose(heights[:, 2], [0.0, 1.0, 0.0, 1.0])
+        np.testing.assert_allclose(heights[:, 3], [2 / 3, 0.0, 1 / 3, 1.0])
+
+    def test_best_trial_gets_the_bright_end_of_the_colour_scale(self):
+        import matplotlib
+
+        for direction, best in (("min", "1"), ("max", "0")):
+            fig = plots.plot_parallel_coordinates(ROWS, "val_loss", direction)
+            colors = {line.get_label(): line.get_color() for line in fig.axes[0].get_lines()}
+            top = matplotlib.colormaps["viridis"](1.0)
+            np.testing.assert_allclose(colors[f"trial {best}"], top)
+
+    def test_no_scored_trial_still_gives_a_figure(self):
+        fig = plots.plot_parallel_coordinates([ROWS[2]], "val_loss")
+        assert isinstance(fig, matplotlib.figure.Figure) and not fig.axes[0].get_lines()
+
+
+class TestImportanceFigure:
+    def test_bars_sorted_with_the_largest_on_top(self):
+        fig = plots.plot_hyperparameter_importance({"optimizer": 0.8, "units": 0.2, "lr": 0.5})
+        ax = fig.axes[0]
+        np.testing.assert_allclose([p.get_width() for p in ax.patches], [0.2, 0.5, 0.8])
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["units", "lr", "optimizer"]

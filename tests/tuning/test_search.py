@@ -89,9 +89,38 @@ class TestRandomSearch:
         result, _ = small_search
         paths = result.save(tmp_path / "out")
         names = sorted(os.path.basename(p) for p in paths)
-        assert names == ["learning_curves.png", "objective_vs_hyperparameters.png",
-                         "objective_vs_trial.png", "results.json", "trials.csv"]
+        assert names == ["hyperparameter_importance.png", "learning_curves.png",
+                         "objective_vs_hyperparameters.png", "objective_vs_trial.png",
+                         "parallel_coordinates.png", "results.json", "trials.csv"]
         assert all(os.path.getsize(p) > 0 for p in paths)
+
+    def test_parallel_coordinates_of_a_real_search(self, small_search):
+        result, _ = small_search
+        fig = result.figures()["parallel_coordinates"]
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == ["learning_rate", "optimizer", "val_loss"] or \
+            labels == ["learning_rate", "val_loss"]  # optimizer varies unless drawn alike
+        lines = ax.get_lines()
+        assert len(lines) == 3
+        scores = np.array([row["score"] for row in result.trials])
+        expected = (scores - scores.min()) / (scores.max() - scores.min())
+        np.testing.assert_allclose([line.get_ydata()[-1] for line in lines], expected)
+        lrs = np.log10([row["learning_rate"] for row in result.trials])  # a log axis
+        np.testing.assert_allclose([line.get_ydata()[0] for line in lines],
+                                   (lrs - lrs.min()) / (lrs.max() - lrs.min()))
+
+    def test_importance_of_a_real_search(self, small_search):
+        from tfgenopt.tuning.importance import hyperparameter_importance
+
+        result, _ = small_search
+        importance = result.importance()
+        assert importance == hyperparameter_importance(result.trials)
+        assert set(importance) <= {"learning_rate", "optimizer"} and importance
+        assert all(0.0 <= v <= 1.0 for v in importance.values())
+        fig = result.figures()["hyperparameter_importance"]
+        widths = sorted(p.get_width() for p in fig.axes[0].patches)
+        np.testing.assert_allclose(widths, sorted(importance.values()))
 
 
 class _CountingHyperModel(tuning.AutoencoderHyperModel):
@@ -260,6 +289,34 @@ class TestTrialHousekeeping:
         assert hm.alive_at_build == [0, 0, 0, 0]
         assert gc.get_freeze_count() == 0
         assert not result.tuner._freeze_survivors
+
+    def test_a_callers_frozen_objects_stay_frozen(self, data, tmp_path):
+        class Node:
+            pass
+
+        mine = [Node() for _ in range(50)]
+        for node in mine:
+            node.me = node  # cycles: only the collector could free them
+        gc.collect()
+        gc.freeze()  # the caller's own freeze, before the search
+        try:
+            before = gc.get_freeze_count()
+
+            def frozen():  # frozen objects are the ones no generation lists any more
+                tracked = {id(o) for o in gc.get_objects()}
+                return sum(id(node) not in tracked for node in mine)
+
+            assert frozen() == 50
+            hm = _TrackingHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
+            result = tuning.search(hm, data[0], data[1], max_trials=2, directory=tmp_path,
+                                   seed=0, verbose=0)
+            assert set(result.statuses().values()) == {"COMPLETED"}
+            assert frozen() == 50
+            # nothing was unfrozen (a few frozen objects may have been freed by refcount).
+            assert gc.get_freeze_count() > 0.99 * before
+            assert hm.alive_at_build == [0, 0, 0]  # trials still free the previous model
+        finally:
+            gc.unfreeze()
 
     def test_interrupted_search_unfreezes_the_heap(self, data, tmp_path):
         hm = _CountingHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0, interrupt_at=1)

@@ -19,8 +19,9 @@ import keras_tuner
 from keras_tuner.src.engine import tuner as _tuner_module
 from keras_tuner.src.engine import tuner_utils as _tuner_utils
 
-__all__ = ["EXPECTED", "verify", "SaveBestEpoch", "TunerHooks", "build_hypermodel",
-           "checkpoint_path", "write_checkpoint"]
+__all__ = ["EXPECTED", "EXPECTED_DISTRIBUTED", "verify", "verify_distributed",
+           "SaveBestEpoch", "TunerHooks", "build_hypermodel", "checkpoint_path",
+           "write_checkpoint", "oracle_server_parts"]
 
 #: Keras Tuner's best-epoch checkpoint callback, which ``Tuner.run_trial`` adds to every
 #: execution's callbacks (private module ``keras_tuner.src.engine.tuner_utils``).
@@ -38,18 +39,39 @@ EXPECTED = {
 }
 _OWNERS = {"Tuner": keras_tuner.Tuner, "SaveBestEpoch": SaveBestEpoch}
 
+#: The private parts of Keras Tuner's distributed chief that ``distributed.serve_oracle``
+#: uses (imported only there: they load gRPC): ``keras_tuner.src.distribute.oracle_chief``.
+EXPECTED_DISTRIBUTED = {
+    ("OracleServicer", "__init__"): "(self, oracle)",  # sets .stop_triggered = False
+    ("oracle_chief", "exit_chief"): "(*args, **kwargs)",  # exit_chief(oracle), @synchronized
+}
 
-def mismatches():
-    """The differences between :data:`EXPECTED` and the installed Keras Tuner (a list of str)."""
+
+def _compare(expected, owners):
     problems = []
-    for (owner, name), expected in EXPECTED.items():
-        attr = getattr(_OWNERS[owner], name, None)
+    for (owner, name), signature in expected.items():
+        attr = getattr(owners[owner], name, None)
         if not callable(attr):
             problems.append(f"{owner}.{name} is missing")
             continue
         found = str(inspect.signature(attr))
-        if found != expected:
-            problems.append(f"{owner}.{name}{found} (expected {owner}.{name}{expected})")
+        if found != signature:
+            problems.append(f"{owner}.{name}{found} (expected {owner}.{name}{signature})")
+    return problems
+
+
+def _raise_for(problems):
+    if problems:
+        raise RuntimeError(
+            f"tfgenopt.tuning was written against Keras Tuner 1.4.8 and relies on private "
+            f"methods that keras-tuner {keras_tuner.__version__} changed: {'; '.join(problems)}. "
+            "Install keras-tuner==1.4.8 or update tfgenopt/tuning/_kt_adapter.py."
+        )
+
+
+def mismatches():
+    """The differences between :data:`EXPECTED` and the installed Keras Tuner (a list of str)."""
+    problems = _compare(EXPECTED, _OWNERS)
     if keras_tuner.Tuner is not _tuner_module.Tuner:
         problems.append("keras_tuner.Tuner is no longer keras_tuner.src.engine.tuner.Tuner")
     saver = SaveBestEpoch(keras_tuner.Objective("loss", "min"), "unused.weights.h5")
@@ -70,14 +92,42 @@ def verify():
         >>> verify() == keras_tuner.__version__
         True
     """
-    problems = mismatches()
-    if problems:
-        raise RuntimeError(
-            f"tfgenopt.tuning was written against Keras Tuner 1.4.8 and relies on private "
-            f"methods that keras-tuner {keras_tuner.__version__} changed: {'; '.join(problems)}. "
-            "Install keras-tuner==1.4.8 or update tfgenopt/tuning/_kt_adapter.py."
-        )
+    _raise_for(mismatches())
     return keras_tuner.__version__
+
+
+def distributed_mismatches():
+    """The differences between :data:`EXPECTED_DISTRIBUTED` and the installed Keras Tuner."""
+    try:
+        from keras_tuner.src.distribute import oracle_chief
+    except ImportError as err:
+        return [f"keras_tuner.src.distribute.oracle_chief does not import ({err})"]
+    problems = _compare(EXPECTED_DISTRIBUTED, {"OracleServicer": oracle_chief.OracleServicer,
+                                               "oracle_chief": oracle_chief})
+    if not callable(getattr(getattr(oracle_chief, "protos", None), "get_service_grpc", None)):
+        problems.append("oracle_chief.protos.get_service_grpc is missing")
+    return problems
+
+
+@functools.cache
+def verify_distributed():
+    """:func:`verify` for the distributed chief's parts (:data:`EXPECTED_DISTRIBUTED`)."""
+    _raise_for(distributed_mismatches())
+    return keras_tuner.__version__
+
+
+def oracle_server_parts():
+    """``(add_servicer_to_server, OracleServicer, exit_chief)`` of Keras Tuner's chief.
+
+    ``OracleServicer(oracle)`` answers the workers' gRPC calls (its ``stop_triggered`` turns
+    true when the oracle has no trial left); ``exit_chief(oracle)`` says whether every trial
+    has ended.
+    """
+    verify_distributed()
+    from keras_tuner.src.distribute import oracle_chief
+
+    add = oracle_chief.protos.get_service_grpc().add_OracleServicer_to_server
+    return add, oracle_chief.OracleServicer, oracle_chief.exit_chief
 
 
 class TunerHooks:

@@ -105,8 +105,10 @@ def serve_oracle(tuner, poll_interval=0.2, timeout=None):
     from concurrent import futures
 
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
+
+    from tfgenopt.tuning._kt_adapter import oracle_server_parts
+
+    add_servicer_to_server, OracleServicer, exit_chief = oracle_server_parts()
 
     env = os.environ
     if role_of() != "chief":
@@ -117,7 +119,7 @@ def serve_oracle(tuner, poll_interval=0.2, timeout=None):
     tuner.save()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = OracleServicer(tuner.oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    add_servicer_to_server(servicer, server)
     server.add_insecure_port(f"{env['KERASTUNER_ORACLE_IP']}:{env['KERASTUNER_ORACLE_PORT']}")
     server.start()
     start = time.monotonic()
