@@ -21,6 +21,7 @@ limit = 400
 [search]
 tuner = "random"
 max_trials = 2
+pruner = "median"
 [space]
 epochs = 1
 batch_size = 64
@@ -57,7 +58,8 @@ class TestScript:
             rows = list(csv.DictReader(fh))
         assert len(rows) == 2 and {r["status"] for r in rows} == {"COMPLETED"}
         assert {r["optimizer"] for r in rows} <= {"adam", "rmsprop"}
-        for name in ("results.json", "objective_vs_trial.png", "learning_curves.png"):
+        for name in ("results.json", "objective_vs_trial.png", "learning_curves.png",
+                     "parallel_coordinates.png", "hyperparameter_importance.png"):
             assert (out / name).stat().st_size > 0
 
     def test_resume_continues_with_a_larger_budget(self, tmp_path):
@@ -82,6 +84,8 @@ class TestBadConfigs:
         ("max_trials = 2", "max_trials = 0", "`search.max_trials` must be >= 1"),
         ("seed = 0", "seed = 0\nepochs = 3", "`epochs` is not a known table or key"),
         ("limit = 400", 'limit = "all"', "`data.limit` must be Integral"),
+        ('pruner = "median"', 'pruner = "hyper"', r"`search.pruner` must be one of \['median'\]"),
+        ('dataset = "digits"', 'dataset = "mnist"', r"`data.image_size` must be one of \[28, 32\]"),
     ])
     def test_fails_before_training_naming_the_key(self, tmp_path, capsys, old, new, match):
         assert old in GOOD

@@ -289,7 +289,7 @@ def plot_hyperparameter_importance(importance, objective="objective"):
 
     Example:
         >>> fig = plot_hyperparameter_importance({"learning_rate": 0.6, "optimizer": 0.1})
-        >>> [round(p.get_width(), 2) for p in fig.axes[0].patches]
+        >>> [float(round(p.get_width(), 2)) for p in fig.axes[0].patches]
         [0.1, 0.6]
     """
     items = sorted(importance.items(), key=lambda kv: kv[1])

@@ -109,7 +109,8 @@ def run_config(config, resume=False, verbose=1, role=None, timeout=None):
         (train, y), (val, yv) = train, val
     result = search(hm, train, (val, yv) if yv is not None else val, y=y,
                     overwrite=not resume and role != "worker", patience=s["patience"],
-                    early_stopping=s["early_stopping"], verbose=verbose, **common)
+                    early_stopping=s["early_stopping"], pruner=s["pruner"], verbose=verbose,
+                    **common)
     if role == "worker":
         return None
     result.save(results_dir, figures=out["figures"])

@@ -16,6 +16,7 @@ A config has a top-level ``seed`` and five tables; only ``[model]`` is required:
     max_trials = 4
     objective = "val_loss"        # default: the HyperModel's (val_loss, or val_kid for GANs)
     direction = "min"             # needed only for objectives it cannot infer
+    pruner = "median"             # stop trials worse than the median (default: none)
     [space]                       # overrides: a value fixes, a list chooses, a table ranges
     epochs = 2
     learning_rate = { min = 1e-4, max = 1e-2, sampling = "log" }
@@ -34,11 +35,13 @@ import dataclasses
 import numbers
 import os
 
+from tfgenopt import catalog
+
 __all__ = ["TuningConfig", "load_config", "parse_config", "build_hypermodel", "load_data",
            "SCHEMA"]
 
 KINDS = ("autoencoder", "vae", "gan")
-DATASETS = ("digits", "mnist", "fashion_mnist")
+DATASETS = tuple(catalog.DATASETS)
 _int = (numbers.Integral,)
 _num = (numbers.Real,)
 
@@ -52,7 +55,8 @@ SCHEMA = {
     "search": {"tuner": ((str,), "random"), "max_trials": (_int, 10),
                "max_epochs": (_int, None), "objective": ((str,), None),
                "direction": ((str,), None), "patience": (_int, 3),
-               "early_stopping": ((bool,), True), "executions_per_trial": (_int, 1)},
+               "early_stopping": ((bool,), True), "executions_per_trial": (_int, 1),
+               "pruner": ((str,), None)},
     "output": {"directory": ((str,), "runs/tune"), "project_name": ((str,), None),
                "figures": ((bool,), True)},
 }
@@ -181,6 +185,11 @@ def parse_config(raw, source="<dict>"):
     if search["tuner"] not in TUNERS:
         _fail(source, "search.tuner",
               f"must be one of {list(TUNERS)}; received {search['tuner']!r}.")
+    from tfgenopt.tuning.pruning import PRUNERS
+
+    if search["pruner"] is not None and search["pruner"] not in PRUNERS:
+        _fail(source, "search.pruner",
+              f"must be one of {sorted(PRUNERS)}; received {search['pruner']!r}.")
     if search["direction"] not in (None, "min", "max"):
         _fail(source, "search.direction", f"must be 'min' or 'max'; received {search['direction']!r}.")
     for key, low in (("max_trials", 1), ("max_epochs", 1), ("patience", 0),
@@ -192,9 +201,9 @@ def parse_config(raw, source="<dict>"):
               f"must be in (0, 1); received {data['validation_split']}.")
     if data["limit"] < 0:
         _fail(source, "data.limit", f"must be >= 0; received {data['limit']}.")
-    sizes = (8, 16, 28, 32) if data["dataset"] == "digits" else (28,)
+    sizes = catalog.image_sizes(data["dataset"])
     if data["image_size"] is None:
-        data["image_size"] = 8 if data["dataset"] == "digits" else 28
+        data["image_size"] = catalog.dataset(data["dataset"]).native_size
     if data["image_size"] not in sizes:
         _fail(source, "data.image_size", f"must be one of {list(sizes)} for "
               f"{data['dataset']!r}; received {data['image_size']}.")
