@@ -201,6 +201,15 @@ class TestAdaptiveAugment:
         np.testing.assert_allclose(float(ada.p.numpy()), 0.5, atol=1e-6)
         assert float(ada.rt.numpy()) == 1.0
 
+    def test_update_returns_a_tensor_that_stacks_in_a_tf_function(self):
+        ada = AdaptiveAugment(interval=1, speed_images=10)
+
+        @tf.function
+        def step(logits):
+            return keras.ops.mean(keras.ops.stack([ada.update(logits)]))
+
+        assert float(step(tf.ones((2, 1)))) == pytest.approx(0.2)
+
     def test_p_moves_only_every_interval_calls(self):
         ada = AdaptiveAugment(interval=3, speed_images=300)
         values = [float(ada.update(np.ones((10, 1)))) for _ in range(6)]

@@ -318,7 +318,7 @@ class AdaptiveAugment(keras.layers.Layer):
         self.rt.assign(ops.where(due, rt, self.rt))
         self._sign_sum.assign(ops.where(due, 0.0, self._sign_sum))
         self._count.assign(ops.where(due, 0.0, self._count))
-        return ops.convert_to_tensor(self.p)
+        return ops.copy(self.p)  # a tensor (read after the assignment), not the variable
 
     def compute_output_shape(self, input_shape):
         return input_shape

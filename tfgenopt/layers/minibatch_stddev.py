@@ -83,15 +83,14 @@ class MinibatchStdDev(keras.layers.Layer):
         n = ops.cast(shape[0], "int32")
         g = self._group(n)
         f = self.num_features
-        # (N, *S, C) -> (N/G, G, *S, F, C/F)
+        # (N, *S, C) -> (N/G, G, *S, F, C/F); statistics keep the group axis for broadcasting
         y = ops.reshape(x, (-1, g) + inner + (f, channels // f))
         y = y - ops.mean(y, axis=1, keepdims=True)
-        std = ops.sqrt(ops.mean(ops.square(y), axis=1) + 1e-8)  # (N/G, *S, F, C/F)
-        reduce_axes = tuple(range(1, len(inner) + 1)) + (len(inner) + 2,)
-        stat = ops.mean(std, axis=reduce_axes)  # (N/G, F)
-        stat = ops.repeat(stat, g, axis=0)  # (N, F): every sample gets its group's values
-        stat = ops.reshape(stat, (-1,) + (1,) * len(inner) + (f,))
-        stat = ops.zeros_like(x[..., :1]) + stat  # broadcast over the spatial dims
+        std = ops.sqrt(ops.mean(ops.square(y), axis=1, keepdims=True) + 1e-8)
+        reduce_axes = tuple(range(2, len(inner) + 2)) + (len(inner) + 3,)
+        stat = ops.mean(std, axis=reduce_axes, keepdims=True)  # (N/G, 1, 1.., F, 1)
+        stat = ops.zeros_like(y[..., :1]) + stat  # every sample of a group, every position
+        stat = ops.reshape(stat, (-1,) + inner + (f,))
         out = ops.concatenate([x, stat], axis=-1)
         return ops.cast(out, self.compute_dtype)
 
