@@ -123,3 +123,14 @@ class TestSorting:
         hm, left = _search_args.fix_fit_values(Plain(), {"epochs": 2, "shuffle": False},
                                                "random")
         assert left == {"epochs": 2, "shuffle": False}  # its own fit decides what to do
+
+
+class TestVerbose:
+    def test_verbose_1_shows_keras_tuners_trial_display_without_progress_bars(self, data,
+                                                                             tmp_path, capsys):
+        hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, batch_size=64), seed=0)
+        tuning.search(hm, data[0], data[1], max_trials=1, directory=tmp_path, epochs=1,
+                      verbose=1)
+        out = capsys.readouterr().out
+        assert "Trial 1 Complete" in out
+        assert "10/10" not in out  # fit itself stays quiet (verbose=2 shows its bars)
