@@ -142,6 +142,7 @@ def landscape_command(args):
     """
     import keras
 
+    import tfgenopt.models  # noqa: F401  (registers GAN and VAE for load_model)
     from tfgenopt import landscape, plotting
 
     if not os.path.exists(args.model):
