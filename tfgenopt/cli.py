@@ -130,7 +130,8 @@ def main(argv=None):
     try:
         return int(COMMANDS[args.command](args) or 0)
     except (ValueError, TypeError, OSError, UsageError) as err:  # OSError: e.g. an unwritable --out
-        print(f"tfgenopt {args.command}: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line, even for a message with a listing
+        print(f"tfgenopt {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tfgenopt: interrupted", file=sys.stderr)

@@ -7,6 +7,7 @@ JSON-able dict that the command prints.
 from __future__ import annotations
 
 import os
+import zipfile
 
 import numpy as np
 
@@ -40,7 +41,11 @@ def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating"
     def opt(default_lr, **kwargs):
         if optimizer == "adam":
             return keras.optimizers.Adam(lr or default_lr, **kwargs)
-        o = keras.optimizers.get(optimizer)
+        try:
+            o = keras.optimizers.get(optimizer)
+        except ValueError:
+            raise ValueError(f"`optimizer` must be a keras.optimizers name ('adam', 'sgd', "
+                             f"'rmsprop', ...); received {optimizer!r}.") from None
         o.learning_rate = lr or default_lr
         return o
 
@@ -148,9 +153,12 @@ def landscape_command(args):
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"`model` {args.model!r} does not exist.")
     os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails before any probe
+    if not zipfile.is_zipfile(args.model):
+        raise ValueError(f"`model` {args.model!r} is not a .keras file (not a zip archive; "
+                         "truncated or another format?).")
     try:
         model = keras.saving.load_model(args.model)
-    except Exception as exc:  # zipfile.BadZipFile, OSError, KeyError...: one clear error
+    except Exception as exc:  # KeyError, OSError, TypeError...: one clear error naming the file
         raise ValueError(f"`model` {args.model!r} is not a readable .keras file "
                          f"({type(exc).__name__}: {exc}).") from None
     inputs = model.networks()["discriminator"].inputs if hasattr(model, "generator_loss") else \

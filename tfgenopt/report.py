@@ -51,9 +51,12 @@ def read_summary(run_dir):
         raise FileNotFoundError(f"`run_dir` {run_dir!r} has no summary.json; is it a run directory?")
     with open(path, encoding="utf-8") as fh:
         try:
-            return json.load(fh)
+            summary = json.load(fh)
         except ValueError as exc:  # truncated or hand-edited: name the file, not just a column
             raise ValueError(f"{path!r} is not valid JSON: {exc}") from None
+    if not isinstance(summary, dict):
+        raise ValueError(f"{path!r} must hold a JSON object; received {type(summary).__name__}.")
+    return summary
 
 
 def _img(path, alt):

@@ -133,7 +133,8 @@ def run(args):
         if args.out:
             config.output["directory"] = args.out
         role = _role_env(args)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+        os.makedirs(config.output["directory"], exist_ok=True)  # unwritable: fail before data
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"tfgenopt tune: error: {exc}", file=sys.stderr)
         return 2
     verbose = 0 if args.quiet else 1
