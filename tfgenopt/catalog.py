@@ -53,6 +53,7 @@ _VAE = "tfgenopt.models.VAE"
 _LL = "tfgenopt.callbacks.LossLandscape"
 _ES = "tfgenopt.callbacks.EarlyStopping"
 _LR = "tfgenopt.callbacks.LearningRateLogger"
+_CM = "tfgenopt.callbacks.CollapseMonitor"
 
 METRICS = {m.key: m for m in (
     # QualityMonitor (tfgenopt/callbacks/quality.py): sample quality of the model.
@@ -77,7 +78,12 @@ METRICS = {m.key: m for m in (
     Metric("r1", "min", _GAN, "R1 penalty term"),
     Metric("reconstruction_loss", "min", _VAE, "reconstruction term of the VAE loss"),
     Metric("kl_loss", "min", _VAE, "KL term of the VAE loss"),
-    Metric("beta", None, "tfgenopt.callbacks.KLWarmup", "the VAE's current KL weight"),
+    Metric("beta", None, _VAE, "the VAE's current KL weight (set by KLWarmup)"),
+    # CollapseMonitor (tfgenopt/callbacks/collapse.py; it also writes val_coverage).
+    Metric("val_coverage_count", "max", _CM, "number of real classes the samples cover"),
+    Metric("val_diversity", "max", _CM, "samples' feature spread relative to the real data's"),
+    Metric("collapse", "min", _CM, "1.0 on an epoch judged collapsed, else 0.0"),
+    Metric("collapse_remedies", None, _CM, "collapse remedies applied so far"),
     # Callbacks' diagnostics.
     Metric("sample_diversity", "max", _ES, "root-mean-square spread of generated samples"),
     Metric("lr", None, _LR, "learning rate (``{name}_lr`` per optimizer: d_lr, g_lr)"),

@@ -12,6 +12,7 @@ from importlib import resources
 
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
 
 __all__ = [
@@ -23,8 +24,8 @@ __all__ = [
     "keras_cache_dir",
 ]
 
-DIGIT_SIZES = (8, 16, 28, 32)
-VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
+DIGIT_SIZES = catalog.image_sizes("digits")
+VALUE_RANGES = catalog.VALUE_RANGES
 
 
 def scale(x, value_range=(0.0, 1.0), source_max=255.0):
@@ -124,7 +125,7 @@ def load_digits(image_size=8, flatten=False, validation_split=0.2, seed=0,
         >>> x_train.shape[1]
         784
     """
-    check_choice("image_size", image_size, DIGIT_SIZES)
+    check_choice("image_size", image_size, catalog.image_sizes("digits"))
     with resources.files("tfgenopt").joinpath("_data/digits.npz").open("rb") as fh:
         data = np.load(fh)
         images, labels = data["images"], data["labels"]
@@ -158,7 +159,7 @@ def _read_idx(path):
 def _load_cached(name, arrays, image_size, flatten, validation_split, seed, value_range,
                  return_labels, split):
     check_choice("split", split, ("train", "test", "all"))
-    check_choice("image_size", image_size, (28, 32))
+    check_choice("image_size", image_size, catalog.image_sizes(name))
     x_train, y_train, x_test, y_test = arrays()
     if split == "train":
         x, y = x_train, y_train
@@ -189,7 +190,7 @@ def load_mnist(image_size=28, flatten=False, validation_split=0.2, seed=0,
         with np.load(path) as f:
             return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
 
-    return _load_cached("MNIST", arrays, image_size, flatten, validation_split, seed,
+    return _load_cached("mnist", arrays, image_size, flatten, validation_split, seed,
                         value_range, return_labels, split)
 
 
@@ -215,7 +216,7 @@ def load_fashion_mnist(image_size=28, flatten=False, validation_split=0.2, seed=
         y_tr, x_tr, y_te, x_te = (_read_idx(p) for p in paths)
         return x_tr, y_tr, x_te, y_te
 
-    return _load_cached("Fashion-MNIST", arrays, image_size, flatten, validation_split, seed,
+    return _load_cached("fashion_mnist", arrays, image_size, flatten, validation_split, seed,
                         value_range, return_labels, split)
 
 
@@ -225,9 +226,7 @@ def load(name, **kwargs):
     Example:
         >>> x_train, x_val = load("digits", image_size=8)
     """
-    loaders = {"digits": load_digits, "mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
-    check_choice("dataset", name, tuple(loaders))
-    return loaders[name](**kwargs)
+    return globals()[catalog.dataset(name).loader](**kwargs)
 
 
 def as_dataset(x, y=None, batch_size=32, shuffle=True, seed=0, drop_remainder=False,

@@ -72,21 +72,24 @@ class TestQualityMonitorLogs:
         expected = tg.evaluation.fid(extractor.features(x_val), fake)
         assert history.history["val_fid"][0] == pytest.approx(expected, rel=1e-6)
 
-    def test_every_two_measures_first_every_second_and_last_epoch(self, digits, extractor):
+    def test_every_three_measures_first_third_sixth_and_last_epoch(self, digits, extractor):
         x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid",), every=2)
-        history = tiny_gan().fit(x_train, epochs=4, batch_size=128, verbose=0, callbacks=[qm])
+        qm = monitor(x_val, extractor, metrics=("fid",), every=3)
+        history = tiny_gan().fit(x_train, epochs=5, batch_size=128, verbose=0, callbacks=[qm])
         fids = history.history["val_fid"]
-        assert qm.evaluated_epochs == [0, 2, 3]
-        assert len(fids) == 4 and fids[1] == fids[0]  # skipped epoch carries the last value
-        assert qm.history["val_fid"] == [fids[0], fids[2], fids[3]]
+        # Epoch numbers 1 (first of the run), 3 (every=3, counted from 1) and 5 (the last).
+        assert qm.evaluated_epochs == [0, 2, 4]
+        assert len(fids) == 5 and fids[1] == fids[0]  # skipped epoch carries the last value
+        assert fids[3] == fids[2]
+        assert qm.history["val_fid"] == [fids[0], fids[2], fids[4]]
 
     def test_first_epoch_of_a_resumed_run_is_measured(self, digits, extractor):
         x_train, x_val = digits
         qm = monitor(x_val, extractor, metrics=("fid",), every=3)
         history = tiny_gan().fit(x_train, epochs=4, initial_epoch=1, batch_size=128,
                                  verbose=0, callbacks=[qm])
-        assert qm.evaluated_epochs == [1, 3] and len(history.history["val_fid"]) == 3
+        # Numbers 2 (first of this run), 3 (every=3) and 4 (the last).
+        assert qm.evaluated_epochs == [1, 2, 3] and len(history.history["val_fid"]) == 3
 
     def test_real_features_are_computed_once_per_run(self, digits, extractor, monkeypatch):
         x_train, x_val = digits
@@ -186,7 +189,7 @@ class TestQualityMonitorWithEarlyStopping:
                                           restore_best_weights=True, verbose=0)
         gan = tiny_gan()
         gan.fit(x_train, epochs=7, batch_size=128, verbose=0, callbacks=[qm, stop])
-        assert qm.evaluated_epochs == [0, 3, 6]
+        assert qm.evaluated_epochs == [0, 2, 5, 6]
         assert stop.best_epoch in qm.evaluated_epochs
         # The restored generator gives the KID measured at that epoch.
         assert qm.measure()["val_kid"] == pytest.approx(
@@ -222,10 +225,10 @@ class TestQualityMonitorCopiesAndConfig:
 
     def test_monitor_history_plots_measured_epochs(self, digits, extractor):
         x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid", "kid"), every=2)
-        tiny_gan().fit(x_train, epochs=3, batch_size=128, verbose=0, callbacks=[qm])
+        qm = monitor(x_val, extractor, metrics=("fid", "kid"), every=3)
+        tiny_gan().fit(x_train, epochs=4, batch_size=128, verbose=0, callbacks=[qm])
         fig = plot_quality(qm)
-        np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 3])
+        np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 3, 4])
 
 
 class TestQualityMonitorValidation:

@@ -7,25 +7,20 @@ import warnings
 
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._validation import check_choice
 
 __all__ = ["infer_mode", "resolve_mode", "read_value", "missing_key_message"]
 
-# Substrings of names where lower is better / higher is better (after dropping "val_").
-_MIN_TOKENS = ("loss", "fid", "kid", "divergence", "kl", "error", "mse", "mae", "distance",
-               "perplexity", "gp", "r1")
-_MAX_TOKENS = ("coverage", "precision", "recall", "accuracy", "acc", "density", "auc",
-               "diversity", "psnr", "ssim", "confidence")
-_QUALITY_TOKENS = ("fid", "kid", "coverage", "precision", "recall", "density", "class_kl",
-                   "confidence")
-
 
 def infer_mode(monitor):
-    """``"min"`` or ``"max"``: the direction of improvement of a logged metric, from its name.
+    """``"min"`` or ``"max"``: the direction of improvement of a logged metric.
 
-    Losses, FID, KID and divergence-like names (``kl``, ``error``, ``mse``, ...) are minimized;
-    coverage, precision, recall, accuracy, density and diversity are maximized. A name holding
-    ``loss`` is always minimized. Unknown names raise.
+    Reads :func:`tfgenopt.catalog.direction`: the catalog's direction for the keys the package
+    writes (``val_density`` and ``val_confidence`` are maximized, ``val_kid_std`` and
+    ``val_class_kl`` minimized), name tokens for other keys (losses, ``kl``, ``error``,
+    ``mse``... are minimized; accuracy, precision, recall... maximized). Diagnostics without a
+    direction and unknown names raise ``ValueError``.
 
     Args:
         monitor: the ``logs`` key, e.g. ``"val_kid"`` or ``"g_loss"``.
@@ -39,22 +34,7 @@ def infer_mode(monitor):
     """
     if not isinstance(monitor, str) or not monitor:
         raise TypeError(f"`monitor` must be a non-empty string; received {monitor!r}.")
-    name = monitor.lower()
-    name = name[4:] if name.startswith("val_") else name
-    if "loss" in name:
-        return "min"
-    parts = set(name.replace("-", "_").split("_"))
-    for token in _MAX_TOKENS:
-        if token in parts or (len(token) > 3 and token in name):
-            return "max"
-    for token in _MIN_TOKENS:
-        if token in parts or (len(token) > 3 and token in name):
-            return "min"
-    raise ValueError(
-        f"Cannot infer whether {monitor!r} should go up or down; pass `mode='min'` or "
-        "`mode='max'` (received `mode='auto'`). Known directions: names with "
-        f"{list(_MIN_TOKENS)} are minimized, names with {list(_MAX_TOKENS)} maximized."
-    )
+    return catalog.direction(monitor)
 
 
 def resolve_mode(monitor, mode):
@@ -80,8 +60,8 @@ def missing_key_message(owner, key, logs):
     """A helpful message for a monitored ``key`` that is not in ``logs``."""
     known = sorted(k for k in (logs or {}) if read_value(logs, k) is not None)
     msg = f"{owner}: the monitored key {key!r} is not in logs; available: {known}."
-    base = key[4:] if key.startswith("val_") else key
-    if any(token in base for token in _QUALITY_TOKENS):
+    found = catalog.metric(key)
+    if found is not None and found.producer == "tfgenopt.callbacks.QualityMonitor":
         msg += (" Quality keys are written by tfgenopt.callbacks.QualityMonitor, which must come "
                 "BEFORE this callback in the `callbacks` list (and evaluate this epoch).")
     elif key.startswith("val_"):

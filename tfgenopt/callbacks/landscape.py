@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgenopt import catalog
 from tfgenopt import landscape as L
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
 
@@ -41,7 +42,8 @@ class LossLandscape(keras.callbacks.Callback):
     Args:
         probe_data: a fixed probe set: ``x``, ``(x, y)`` for a plain model (targets default to
             ``x``), images for a GAN, ``x`` for a VAE.
-        every: probe after every ``every``-th epoch (and never on others).
+        every: probe at the end of epochs ``every``, ``2 * every``, ... (counted from 1) and
+            of the last epoch (``tfgenopt.catalog.due_at_epoch_end``), never on others.
         kind: which probes: any of ``"1d"``, ``"2d"``, ``"hessian"``, ``"trace"``,
             ``"noise_scale"``, ``"sharpness"``, ``"rotation"`` (GANs), ``"path_angle"``.
         grid: points per axis of the slices (``grid`` for 1-D, ``grid x grid`` for 2-D).
@@ -147,6 +149,8 @@ class LossLandscape(keras.callbacks.Callback):
         return clone
 
     def on_train_begin(self, logs=None):
+        if self.out_dir:  # an unwritable folder fails before the first step
+            os.makedirs(self.out_dir, exist_ok=True)
         self.history = []
         self.trajectory_surfaces = {}
         self._objectives = {}
@@ -233,7 +237,8 @@ class LossLandscape(keras.callbacks.Callback):
                 "sharpness"]
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        last = self.params.get("epochs") if isinstance(self.params, dict) else None
+        if not catalog.due_at_epoch_end(epoch, self.every, last):
             return
         record = {"epoch": epoch + 1, "logs": {}, "slices": {}, "surfaces": {},
                   "path_angle": None}

@@ -13,6 +13,7 @@ import inspect
 import keras
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._registry import Registry
 from tfgenopt._validation import check_array, check_float, check_int
 from tfgenopt.evaluation import features as _features
@@ -81,10 +82,12 @@ class QualityMonitor(keras.callbacks.Callback):
     Real features are computed once per run (``on_train_begin``). The extractor is built or
     loaded on first use and kept (and shared by deep copies).
 
-    Skipped epochs (``every > 1``): the keys carry the last measured values, so ``History``
-    stays aligned with epochs and ``EarlyStopping`` / Keras Tuner find the key every epoch.
-    The first epoch of each run (also with ``initial_epoch``) and the last are always
-    measured. Carried keys are listed in ``model.carried_log_keys`` (see
+    With ``every=k`` it measures at the end of epochs ``k, 2k, 3k, ...`` (counted from 1, as
+    ``SampleGrid`` and ``LossLandscape`` do: ``tfgenopt.catalog.due_at_epoch_end``) and of the
+    last epoch, and also at the end of the first epoch of each run (also with
+    ``initial_epoch``), so its keys are in ``logs`` from the start. Skipped epochs: the keys
+    carry the last measured values, so ``History`` stays aligned with epochs and
+    ``EarlyStopping`` / Keras Tuner find the key every epoch. Carried keys are listed in ``model.carried_log_keys`` (see
     ``tfgenopt.models.protocol``), so ``EarlyStopping`` never picks an unmeasured epoch as the
     best one. It counts patience in epochs, so with ``every=k`` use a patience of at least
     ``k``; :attr:`history` keeps only the freshly measured values, by epoch.
@@ -98,7 +101,8 @@ class QualityMonitor(keras.callbacks.Callback):
             (otherwise the classifier's predictions on the real images do).
         metrics: any of ``"fid"``, ``"kid"``, ``"coverage"``, ``"precision_recall"`` (also
             spelled ``"precision"`` or ``"recall"``).
-        every: measure every ``every`` epochs.
+        every: measure at the end of epochs ``every``, ``2 * every``, ... (and the first and
+            last epoch of the run).
         n_samples: generated images per measurement (default ``min(len(real_data), 1000)``).
         extractor: ``None`` (the cached digits classifier), a dataset name, a local InceptionV3
             weights path, a ``keras.Model`` or a ``FeatureExtractor``.
@@ -236,9 +240,10 @@ class QualityMonitor(keras.callbacks.Callback):
             self._real_classes = probs.argmax(axis=1) if self._real_y is None else self._real_y
 
     def _due(self, epoch):
-        last = (self.params or {}).get("epochs")
-        return (not self.evaluated_epochs or epoch % self.every == 0
-                or (last is not None and epoch == last - 1))
+        # The package's rule (epoch numbers k, 2k, ... and the last), plus the run's first
+        # epoch: the keys must be in ``logs`` from the start for EarlyStopping and tuners.
+        return (not self.evaluated_epochs
+                or catalog.due_at_epoch_end(epoch, self.every, (self.params or {}).get("epochs")))
 
     def measure(self):
         """Generate samples now and return the metric values (a dict of log keys -> floats).

@@ -8,6 +8,7 @@ import os
 import keras
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.plotting.training import image_grid_array
 
@@ -43,7 +44,8 @@ class SampleGrid(keras.callbacks.Callback):
     stacked into one ``{prefix}_strip.png`` at the end (the evolution in one picture).
 
     Args:
-        every: save every ``every`` epochs (and at the last epoch).
+        every: save at the end of epochs ``every``, ``2 * every``, ... (counted from 1) and of
+            the last epoch (``tfgenopt.catalog.due_at_epoch_end``).
         n: images per grid (reconstruct mode: at most ``len(inputs)``).
         out_dir: folder of the PNGs (created); ``None`` keeps the grids in memory only.
         seed: seed of the fixed latent batch.
@@ -123,6 +125,8 @@ class SampleGrid(keras.callbacks.Callback):
         return "reconstruct"
 
     def on_train_begin(self, logs=None):
+        if self.out_dir is not None:  # an unwritable folder fails before the first step
+            os.makedirs(self.out_dir, exist_ok=True)
         self.grids, self.paths = [], []
         self._active_mode = self._resolved_mode()
         if self._active_mode == "generate" and not callable(getattr(self.model, "generate", None)):
@@ -167,7 +171,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         last = self.params.get("epochs") if isinstance(self.params, dict) else None
-        if (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last):
+        if catalog.due_at_epoch_end(epoch, self.every, last):
             self._write(epoch)
 
     def on_train_end(self, logs=None):

@@ -5,6 +5,7 @@ Features come from a domain classifier trained on the bundled digits on first us
 built on a local weights file. Nothing downloads; SciPy is not needed at run time.
 """
 
+from tfgenopt import catalog as _catalog
 from tfgenopt.evaluation.classifier import cache_dir, classifier_path, domain_classifier
 from tfgenopt.evaluation.coverage import mode_coverage, mode_coverage_from_probabilities
 from tfgenopt.evaluation.features import (
@@ -18,18 +19,10 @@ from tfgenopt.evaluation.fid import feature_statistics, fid, fid_from_images, fr
 from tfgenopt.evaluation.kid import KIDResult, kid, polynomial_mmd2
 from tfgenopt.evaluation.manifold import knn_radii, precision_recall
 
-# Direction of every ``logs`` key QualityMonitor writes: what EarlyStopping / tuners optimize.
-METRIC_MODES = {
-    "val_fid": "min",
-    "val_kid": "min",
-    "val_kid_std": "min",
-    "val_precision": "max",
-    "val_recall": "max",
-    "val_density": "max",
-    "val_coverage": "max",
-    "val_class_kl": "min",
-    "val_confidence": "max",
-}
+# Direction of every ``logs`` key QualityMonitor writes (what EarlyStopping / tuners optimize),
+# read from the catalog.
+METRIC_MODES = {key: _catalog.METRICS[key].direction
+                for key in _catalog.keys_by_producer("tfgenopt.callbacks.QualityMonitor")}
 
 __all__ = [
     "FeatureExtractor",

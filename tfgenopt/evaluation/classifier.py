@@ -15,13 +15,14 @@ import time
 
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt._validation import check_choice, check_int
 
 __all__ = ["domain_classifier", "cache_dir", "classifier_path", "DATASETS"]
 
 # Bump when the architecture or the training recipe changes, so old cache files are not reused.
 _FORMAT = 1
-DATASETS = ("digits", "mnist", "fashion_mnist")
+DATASETS = tuple(catalog.DATASETS)
 _DEFAULTS = {  # dataset: (image_size, epochs)
     "digits": (16, 25),
     "mnist": (28, 3),
@@ -49,8 +50,7 @@ def _settings(dataset, image_size, epochs, width, seed):
     check_choice("dataset", dataset, DATASETS)
     size_default, epochs_default = _DEFAULTS[dataset]
     image_size = size_default if image_size is None else image_size
-    allowed_sizes = (8, 16, 28, 32) if dataset == "digits" else (28, 32)
-    check_choice("image_size", image_size, allowed_sizes)
+    check_choice("image_size", image_size, catalog.image_sizes(dataset))
     epochs = check_int("epochs", epochs_default if epochs is None else epochs, minimum=1)
     width = check_int("width", width, minimum=2)
     seed = check_int("seed", seed)

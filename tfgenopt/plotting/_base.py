@@ -1,20 +1,48 @@
-"""Shared figure plumbing: headless Agg figures, saving, array conversion."""
+"""Shared figure plumbing: standalone figures, saving, array conversion.
+
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot: no backend is selected
+or switched, nothing is registered with pyplot (so nothing needs closing), and a notebook
+displays a returned figure with whatever backend its user chose.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import io
 
-matplotlib.use("Agg", force=False)
+import numpy as np
+from matplotlib.figure import Figure
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+class _Figure(Figure):
+    """A ``Figure`` that also shows itself in a notebook when pyplot was never imported."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def new_figure(nrows=1, ncols=1, figsize=None, **kwargs):
-    """A new ``Figure`` and its axes, never shown (Agg), closed from pyplot's registry."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
-    plt.close(fig)
-    return fig, axes
+    """A new standalone ``Figure`` and its axes (``Figure.subplots``; pyplot is not used).
+
+    The figure renders itself as PNG in a notebook (``_repr_png_``), whatever the backend.
+
+    Args:
+        nrows, ncols: the grid of axes.
+        figsize: ``(width, height)`` in inches (default: matplotlib's ``figure.figsize``).
+        **kwargs: passed to ``Figure.subplots`` (``sharex``, ``squeeze``, ``gridspec_kw``...).
+
+    Returns:
+        ``(figure, axes)`` as ``pyplot.subplots`` returns them.
+
+    Example:
+        >>> import matplotlib.figure
+        >>> fig, ax = new_figure(figsize=(2, 2))
+        >>> isinstance(fig, matplotlib.figure.Figure), len(fig.axes)
+        (True, 1)
+    """
+    fig = _Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def save_figure(fig, path, dpi=100):

@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 
+from tfgenopt import catalog
 from tfgenopt.plotting._base import new_figure
 
 __all__ = ["plot_quality"]
 
-_QUALITY_KEYS = ("val_fid", "val_kid", "val_coverage", "val_precision", "val_recall",
-                 "val_density", "val_class_kl", "val_confidence")
+# QualityMonitor's keys, from the catalog (``val_kid_std`` is drawn as the band around KID).
+_QUALITY_KEYS = tuple(k for k in catalog.keys_by_producer("tfgenopt.callbacks.QualityMonitor")
+                      if k != "val_kid_std")
 
 
 def _series(source):

@@ -1,0 +1,92 @@
+"""``import tfgenopt`` has no side effects; the CLI quiets TensorFlow for its own process only."""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+INLINE = "module://matplotlib_inline.backend_inline"
+# Every public submodule, so that nothing is left unimported by laziness.
+IMPORT_ALL = ("import tfgenopt\n"
+              "for name in tfgenopt.__all__:\n"
+              "    getattr(tfgenopt, name)\n"
+              "import tfgenopt.cli, tfgenopt.commands, tfgenopt.demo, tfgenopt.report\n")
+
+
+def _env(**extra):
+    """The test process' environment without the variables under test."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND")}
+    env.update(PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def _python(code, env=None):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env or _env(), cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def test_import_keeps_a_notebook_users_inline_backend():
+    out = _python("import matplotlib\n"
+                  f"matplotlib.use({INLINE!r})\n"
+                  "import matplotlib.pyplot\n"
+                  + IMPORT_ALL +
+                  "fig = tfgenopt.plotting.plot_schedule(lambda step: 0.1, 5)\n"
+                  "print(matplotlib.get_backend(), type(fig).__mro__[1].__name__)\n")
+    assert out.stdout.split() == [INLINE, "Figure"]
+
+
+def test_the_issue_one_liner_prints_the_inline_backend():
+    out = _python("import matplotlib; matplotlib.use('module://matplotlib_inline.backend_inline');"
+                  " import tfgenopt; print(matplotlib.get_backend())")
+    assert out.stdout.strip() == INLINE
+
+
+def test_import_leaves_os_environ_unchanged():
+    # TensorFlow, Keras and Keras Tuner may set variables of their own: import them first.
+    out = _python("import os, json\n"
+                  "import tensorflow, keras, keras_tuner, matplotlib\n"
+                  "before = dict(os.environ)\n"
+                  + IMPORT_ALL +
+                  "after = dict(os.environ)\n"
+                  "print(json.dumps({k: [before.get(k), after.get(k)] for k in set(before) | "
+                  "set(after) if before.get(k) != after.get(k)}))\n")
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+
+
+def test_import_tfgenopt_alone_does_not_load_tensorflow_or_pyplot():
+    out = _python("import sys, tfgenopt\n"
+                  "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib.pyplot') "
+                  "if m in sys.modules))")
+    assert out.stdout.strip() == "[]"
+
+
+def test_figures_are_not_registered_with_pyplot():
+    # Keras imports pyplot itself; our figures must stay out of its registry (never auto-shown,
+    # never leaked) and render on their own.
+    out = _python(IMPORT_ALL +
+                  "import matplotlib.pyplot as plt\n"
+                  "fig = tfgenopt.plotting.plot_schedule(lambda step: 0.1, 5)\n"
+                  "print(plt.get_fignums(), fig._repr_png_()[:4] == b'\\x89PNG')")
+    assert out.stdout.split() == ["[]", "True"]
+
+
+@pytest.mark.parametrize("argv", [["--version"],
+                                  ["train", "autoencoder", "--image-size", "8", "--epochs", "1",
+                                   "-v", "0"]], ids=["version", "train"])
+def test_cli_prints_no_cuda_lines_without_a_gpu(argv, tmp_path):
+    env = _env(CUDA_VISIBLE_DEVICES="")
+    if argv[0] == "train":
+        argv = [*argv, "--out", str(tmp_path / "run")]
+    out = subprocess.run([sys.executable, "-m", "tfgenopt", *argv], capture_output=True,
+                         text=True, env=env, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    noisy = [line for line in out.stderr.splitlines() if re.search(r"cuda|cuinit", line, re.I)]
+    assert noisy == [], out.stderr[-3000:]
