@@ -26,9 +26,13 @@ def _seed_everything():
 
 
 @pytest.fixture(scope="module")
-def ctx():
+def ctx(tmp_path_factory):
     """Tiny networks and models shared by every case (none is trained by a case)."""
     keras.utils.set_random_seed(0)
+    # As root, chmod does not stop a write: a folder *below a regular file* is unwritable for
+    # everyone (NotADirectoryError), so that is the "unwritable output folder" of the sweep.
+    plain = tmp_path_factory.mktemp("bad_api") / "plain_file"
+    plain.write_text("a file, not a folder")
     g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=12, seed=0)
     d = tg.builders.dense_discriminator(input_dim=12, hidden=(8,), seed=1)
     gan = tg.models.GAN(g, d, latent_dim=4, seed=0)
@@ -41,7 +45,8 @@ def ctx():
     vae.fit(X12, batch_size=8, epochs=1, verbose=0)
     ae = tg.builders.dense_autoencoder(12, hidden=(6,), seed=0)
     ae.compile("adam", "mse")
-    return SimpleNamespace(g=g, d=d, gan=gan, enc=enc, dec=dec, vae=vae, ae=ae)
+    return SimpleNamespace(g=g, d=d, gan=gan, enc=enc, dec=dec, vae=vae, ae=ae,
+                           unwritable=str(plain / "sub"))
 
 
 def feats(n=20, dim=4, seed=0):
@@ -209,6 +214,17 @@ cases(ValueError, "radius", ls_sharpness_radius=lambda c: L.sharpness(c.ae, X12,
 cases(ValueError, "method", ls_hessian_method=lambda c: L.hessian_eigenvalues(c.ae, X12,
                                                                                 method="qr"))
 
+# -- unwritable output folders: the error names the path, and no training step runs --------
+cases(NotADirectoryError, "plain_file/sub",
+      out_sample_grid=lambda c: c.gan.fit(X12, epochs=1, verbose=0, callbacks=[
+          CB.SampleGrid(out_dir=c.unwritable)]),
+      out_loss_landscape=lambda c: c.gan.fit(X12, epochs=1, verbose=0, callbacks=[
+          CB.LossLandscape(X12, out_dir=c.unwritable)]),
+      out_write_summary=lambda c: __import__("tfgenopt.report").report.write_summary(
+          c.unwritable, {"a": 1}),
+      out_save_figure=lambda c: tg.plotting.save_figure(tg.plotting.new_figure()[0],
+                                                         c.unwritable + "/f.png"))
+
 # -- tuning (only what the search() rework will not change) --------------------------------
 cases(ValueError, "tuner", tune_unknown_tuner=lambda c: tg.tuning.search(
     tg.tuning.AutoencoderHyperModel(12), X12, tuner="annealing", max_trials=1))
@@ -240,12 +256,15 @@ def _state(model):
     ("gan", lambda c: c.gan.compile(loss="nope")),
     ("gan", lambda c: c.gan.compile(d_steps=0)),
     ("vae", lambda c: c.vae.fit(NAN, batch_size=4, verbose=0)),
-], ids=["gan_fit_nan", "gan_fit_shape", "gan_compile_loss", "gan_compile_d_steps", "vae_fit_nan"])
+    ("gan", lambda c: c.gan.fit(X12, epochs=1, verbose=0, callbacks=[
+        CB.SampleGrid(out_dir=c.unwritable)])),
+], ids=["gan_fit_nan", "gan_fit_shape", "gan_compile_loss", "gan_compile_d_steps", "vae_fit_nan",
+        "gan_fit_unwritable_samples"])
 def test_a_failed_fit_or_compile_loses_no_state(ctx, name, call):
     model = getattr(ctx, name)
     weights, steps = _state(model)
     recipe = model.get_compile_config() if name == "gan" else None
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, OSError)):
         call(ctx)
     new_weights, new_steps = _state(model)
     assert new_steps == steps and sum(steps.values()) > 0

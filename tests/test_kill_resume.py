@@ -15,6 +15,8 @@ import sys
 import time
 
 import h5py
+import numpy as np
+import pytest
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": ""}
 CLI = [sys.executable, "-m", "tfgenopt"]
@@ -230,3 +232,66 @@ class TestTuneResumes:
                 assert len(fh.keys()) > 0
         assert no_temp_files(tmp_path) == []
 
+
+
+class Crash(Exception):
+    """Stands in for SIGKILL inside the process (what a kill leaves behind is the same)."""
+
+
+class TestAtomicWrites:
+    """The writers a resumed run trusts leave the old file or the new one, never half of one."""
+
+    def test_a_writer_that_dies_midway_leaves_the_old_file_and_no_temporary(self, tmp_path):
+        from tfgenopt._io import atomic_path, atomic_write_text
+
+        path = atomic_write_text(tmp_path / "summary.json", '{"epoch": 1}')
+        with pytest.raises(Crash):
+            with atomic_path(path) as tmp:
+                with open(tmp, "w") as fh:
+                    fh.write('{"epo')  # half of the new content
+                raise Crash
+        assert read_json(path) == {"epoch": 1}
+        assert os.listdir(tmp_path) == ["summary.json"]
+
+    def test_an_object_json_cannot_encode_leaves_the_file_untouched(self, tmp_path):
+        from tfgenopt._io import atomic_write_json
+
+        path = atomic_write_json(tmp_path / "r.json", {"a": 1})
+        with pytest.raises(TypeError):
+            atomic_write_json(path, {"a": object()})
+        assert read_json(path) == {"a": 1} and os.listdir(tmp_path) == ["r.json"]
+
+    def test_a_backup_dying_mid_save_resumes_from_the_last_complete_epoch(self, tmp_path):
+        import keras
+
+        import tfgenopt as tg
+        from tfgenopt._backup import AtomicBackupAndRestore
+
+        x = np.random.default_rng(0).random((32, 6)).astype("float32")
+
+        def model():
+            ae = tg.builders.dense_autoencoder(6, hidden=(3,), seed=0)
+            ae.compile(keras.optimizers.SGD(0.1), "mse")
+            return ae
+
+        class DieInSecondSave(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:  # runs before the backup's own on_epoch_end: break its writer
+                    def half_written(path, **kwargs):
+                        with open(path, "wb") as fh:
+                            fh.write(b"\x89HDF")
+                        raise Crash
+                    self.model.save_weights = half_written
+
+        backup = tmp_path / "backup"
+        first = model()
+        with pytest.raises(Crash):
+            first.fit(x, x, batch_size=8, epochs=4, verbose=0,
+                      callbacks=[DieInSecondSave(), AtomicBackupAndRestore(backup)])
+        assert read_json(backup / "current.json") == {"state": "epoch-00001"}
+        resumed = model()
+        history = resumed.fit(x, x, batch_size=8, epochs=4, verbose=0,
+                              callbacks=[AtomicBackupAndRestore(backup)])
+        assert history.epoch == [1, 2, 3]  # epoch 2 reruns from the epoch-1 backup
+        assert int(resumed.optimizer.iterations) == 4 * 4  # as an uninterrupted run
+        assert not backup.exists()
