@@ -115,7 +115,13 @@ CASES = {
                                    "--out", "{root}/plain_file/sub"], "plain_file/sub"),
     "tune_out_unwritable": R(["tune", "{root}/ok.toml", "--quiet", "--out",
                               "{root}/plain_file/sub"], "plain_file/sub"),
+    "demo_out_unwritable": R(["demo", "--quick", "-v", "0", "--out", "{root}/plain_file/sub"],
+                             "plain_file/sub"),
+    "lr_find_optimizer": R(["lr-find", "autoencoder", "--image-size", "8", "--optimizer",
+                            "nope", "--out", "{out}"], "`optimizer`"),
     # missing and corrupt files
+    "landscape_model_is_a_folder": R(["landscape", "{root}/keras_home", "--out", "{out}"],
+                                     "keras_home"),
     "landscape_missing_model": R(["landscape", "{root}/nope.keras", "--out", "{out}"],
                                  "nope.keras"),
     "landscape_garbage_model": R(["landscape", "{root}/garbage.keras", "--out", "{out}"],
