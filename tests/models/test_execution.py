@@ -3,6 +3,7 @@
 import math
 
 import keras
+import numpy as np
 import pytest
 
 import tfgenopt as tg
@@ -209,3 +210,42 @@ class TestBadValues:
     def test_wrong_types_raise_type_error(self, value):
         with pytest.raises(TypeError, match="steps_per_execution"):
             E.check_steps_per_execution(value)
+
+
+class TestBuilderAutoencoder:
+    def _ae(self):
+        ae = tg.builders.dense_autoencoder(input_dim=6, hidden=(4,), seed=0)
+        ae.compile("adam", "mse")
+        return ae
+
+    def test_a_plain_compile_and_fit_get_auto(self, x):
+        ae = self._ae()
+        assert isinstance(ae, keras.Model) and ae.get_compile_config()[
+            "steps_per_execution"] == "auto"
+        calls, counter = CallCounter(), BatchCounter()
+        ae.fit(x, x, batch_size=BATCH, epochs=2, verbose=0, callbacks=[calls])
+        assert ae.steps_per_execution == E.AUTO_STEPS and calls.batches == [31, 31]
+        ae.fit(x, x, batch_size=BATCH, epochs=2, verbose=0, callbacks=[counter])
+        assert counter.batches == [0, 1, 2, 3] * 2 and int(ae.optimizer.iterations) == 16
+
+    def test_it_learns_like_keras_model_on_the_same_batches(self, x):
+        ae = self._ae()
+        plain = keras.Model(ae.inputs, ae.outputs)  # shares the layers: same start
+        weights = ae.get_weights()
+        plain.compile(keras.optimizers.SGD(0.5), "mse")
+        plain.fit(x, x, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+        expected = ae.get_weights()
+        ae.set_weights(weights)
+        ae.compile(keras.optimizers.SGD(0.5), "mse")
+        ae.fit(x, x, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+        for got, want in zip(ae.get_weights(), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+    def test_keras_save_load_keeps_the_class_and_auto(self, x, tmp_path):
+        ae = self._ae()
+        ae.fit(x, x, batch_size=BATCH, verbose=0)
+        loaded = check_keras_roundtrip(ae, x[:4], tmp_path)
+        assert type(loaded) is type(ae)
+        assert loaded.get_compile_config()["steps_per_execution"] == "auto"
+        assert int(loaded.optimizer.iterations) == 4
+        assert type(keras.models.clone_model(ae)) is type(ae)

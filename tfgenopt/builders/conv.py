@@ -175,7 +175,9 @@ def conv_autoencoder(image_shape=(28, 28, 1), filters=(32, 64), activation="relu
         x = B.apply(B.conv(f, 3, 2, norm, init, activation, transpose=True, name=f"up_{i}"), x)
     out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
                               kernel_initializer=init, name="reconstruction")(x)
-    return keras.Model(inputs, out, name=name)
+    from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
+
+    return FunctionalModel(inputs, out, name=name)
 
 
 def vae_encoder(input_shape=784, latent_dim=2, hidden=(64, 32), filters=(32, 64),

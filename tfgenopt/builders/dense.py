@@ -64,7 +64,9 @@ def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
         x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}"), x)
     out = keras.layers.Dense(input_dim, activation=output_activation, kernel_initializer=init,
                              name="reconstruction")(x)
-    return keras.Model(inputs, out, name=name)
+    from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
+
+    return FunctionalModel(inputs, out, name=name)
 
 
 def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation="relu",
