@@ -117,7 +117,9 @@ class ArrayFitMixin(AutoExecutionMixin):
         kept; the pipeline is only cheaper to start (see ``tfgenopt.models._input``).
 
         Example:
-            >>> gan.fit(x_train, batch_size=64, epochs=10, validation_data=(x_val,))
+            >>> history = gan.fit(x, batch_size=32, epochs=1, verbose=0)
+            >>> len(history.history["d_loss"])
+            1
         """
         check_fit_arrays(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,

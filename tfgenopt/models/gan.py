@@ -313,7 +313,9 @@ class GAN(I.ArrayFitMixin, keras.Model):
             A float32 scalar tensor, deterministic given its inputs.
 
         Example:
-            >>> gan.discriminator_loss(x[:8], gan.sample_noise(8, seed=0))
+            >>> z = gan.sample_noise(8, seed=0)
+            >>> float(gan.discriminator_loss(x[:8], z)) == float(gan.discriminator_loss(x[:8], z))
+            True
         """
         x_fake = self.generator(self._g_inputs(z, labels), training=False)
         real = self.discriminator(self._d_inputs(x_real, labels), training=False)
@@ -331,7 +333,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
             A float32 scalar tensor.
 
         Example:
-            >>> gan.generator_loss(gan.sample_noise(8, seed=0))
+            >>> gan.generator_loss(gan.sample_noise(8, seed=0)).shape
+            TensorShape([])
         """
         x_fake = self.generator(self._g_inputs(z, labels), training=False)
         return self.adversarial_loss.g_loss(

@@ -128,6 +128,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
         Example:
             >>> z_mean, z_log_var = vae.encode(x[:4])
+            >>> tuple(z_mean.shape), tuple(z_log_var.shape)
+            ((4, 2), (4, 2))
         """
         z_mean, z_log_var = self.encoder(x, training=False)
         return z_mean, z_log_var
@@ -136,7 +138,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
         """The decoder's output for codes ``z`` (inference mode).
 
         Example:
-            >>> vae.decode(np.zeros((1, 2), "float32")).shape
+            >>> tuple(vae.decode(np.zeros((1, 2), "float32")).shape)
+            (1, 64)
         """
         return self.decoder(z, training=False)
 
@@ -150,6 +153,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
         Example:
             >>> vae.reconstruct(x[:4]).shape
+            (4, 64)
         """
         return ops.convert_to_numpy(self(x, training=False)).astype("float32")
 
@@ -165,6 +169,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
         Example:
             >>> vae.generate(8, seed=0).shape
+            (8, 64)
         """
         n = check_int("n", n, minimum=1)
         shape = (n,) + T.static_shape(self.decoder.inputs[0])
@@ -191,7 +196,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
             A dict of float32 scalar tensors.
 
         Example:
-            >>> float(vae.elbo_terms(x[:16])["loss"])
+            >>> sorted(vae.elbo_terms(x[:16]))
+            ['kl_loss', 'loss', 'reconstruction_loss']
         """
         z_mean, z_log_var = self.encoder(x, training=False)
         return self._terms(x, z_mean, z_log_var, eps, training=False)

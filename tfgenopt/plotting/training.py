@@ -45,8 +45,8 @@ def image_grid_array(images, ncols=None, value_range=None, pad=1):
     """Tile ``(n, h, w[, c])`` or flat square images into one ``(H, W, c)`` float array in [0, 1].
 
     Example:
-        >>> image_grid_array(np.zeros((4, 8, 8, 1))).shape
-        (17, 17, 1)
+        >>> image_grid_array(np.zeros((4, 8, 8, 1))).shape  # 2 x 2 images, 1-pixel padding
+        (19, 19, 1)
     """
     images = to_numpy(images).astype(np.float32)
     if images.ndim == 2:

@@ -1,0 +1,79 @@
+"""The doctest namespace: names the docstring examples of ``tfgenopt`` share.
+
+``pytest --doctest-modules tfgenopt`` (part of ``make test``) runs every ``>>>`` example of the
+package. Each example starts from a fixed seed in a fresh temporary folder (so examples that
+write files leave nothing behind) and sees these names, besides its own imports:
+
+* ``tg``, ``np``, ``keras``: ``tfgenopt``, NumPy and Keras;
+* ``x``: 64 bundled digits as flat 8x8 vectors (``(64, 64)`` float32 in ``[0, 1]``);
+* ``gan``: a tiny compiled dense GAN for that data (``latent_dim=8``, 64 outputs, seed 0);
+* ``vae``: a tiny compiled dense VAE for that data (``latent_dim=2``, seed 0).
+
+``gan`` and ``vae`` are built afresh for each example that names them, so an example that
+compiles or trains one does not change what the next one sees.
+"""
+
+import os
+import re
+
+import pytest
+
+_DIGITS = []
+
+
+def _digits():
+    if not _DIGITS:
+        import tfgenopt as tg
+
+        _DIGITS.append(tg.data.load_digits(image_size=8, flatten=True, validation_split=0.0)[:64])
+    return _DIGITS[0]
+
+
+def _gan():
+    import tfgenopt as tg
+
+    g = tg.builders.dense_generator(latent_dim=8, hidden=(16,), output_dim=64, seed=0)
+    d = tg.builders.dense_discriminator(input_dim=64, hidden=(16,), seed=0)
+    gan = tg.models.GAN(g, d, latent_dim=8, seed=0)
+    gan.compile()
+    return gan
+
+
+def _vae():
+    import tfgenopt as tg
+
+    vae = tg.models.VAE(tg.builders.vae_encoder(64, latent_dim=2, hidden=(16,), seed=0),
+                        tg.builders.vae_decoder(2, 64, hidden=(16,), seed=0), seed=0)
+    vae.compile("adam")
+    return vae
+
+
+_BUILDERS = {"gan": _gan, "vae": _vae}
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(request, tmp_path, monkeypatch):
+    """Fill ``doctest_namespace`` for a doctest item (other tests are left alone)."""
+    from _pytest.doctest import DoctestItem
+
+    if not isinstance(request.node, DoctestItem):
+        yield
+        return
+    import keras
+    import numpy as np
+
+    import tfgenopt as tg
+
+    monkeypatch.chdir(tmp_path)
+    cache = request.getfixturevalue("tmp_path_factory").getbasetemp() / "doctest-cache"
+    monkeypatch.setenv("TFGENOPT_CACHE", os.environ.get("TFGENOPT_CACHE") or str(cache))
+    keras.utils.set_random_seed(0)
+    namespace = request.getfixturevalue("doctest_namespace")
+    namespace.update(tg=tg, np=np, keras=keras, x=_digits())
+    source = "\n".join(example.source for example in request.node.dtest.examples)
+    for name, build in _BUILDERS.items():
+        if re.search(rf"\b{name}\b", source):
+            namespace[name] = build()
+    yield
+    for name in _BUILDERS:
+        namespace.pop(name, None)
