@@ -291,7 +291,19 @@ class AdaptiveAugment(keras.layers.Layer):
         self.built = True
 
     def augment(self, x):
-        """Augment ``x`` with probability ``p`` per transform and sample (differentiable)."""
+        """Augment ``x`` with probability ``p`` per transform and sample (differentiable).
+
+        Args:
+            x: images ``(N, H, W, C)``, or flat vectors with ``image_shape`` set.
+
+        Returns:
+            A tensor shaped like ``x``.
+
+        Example:
+            >>> import numpy as np
+            >>> AdaptiveAugment(image_shape=(8, 8, 1)).augment(np.zeros((2, 64))).shape
+            TensorShape([2, 64])
+        """
         return diff_augment(x, self.policy, self.image_shape, self.value_range,
                             seed=self.seed_generator, p=self.p)
 
@@ -306,6 +318,12 @@ class AdaptiveAugment(keras.layers.Layer):
 
         Returns:
             ``p`` after the update, a float32 scalar tensor (works inside ``tf.function``).
+
+        Example:
+            >>> import numpy as np
+            >>> ada = AdaptiveAugment(interval=1, speed_images=40, initial_p=0.5)
+            >>> round(float(ada.update(np.array([1.0, -1.0, -1.0, 1.0]))), 3)  # r_t 0 < 0.6
+            0.4
         """
         logits = ops.cast(ops.convert_to_tensor(real_logits), "float32")
         self._sign_sum.assign_add(ops.sum(ops.sign(logits)))

@@ -96,6 +96,12 @@ class CollapseMonitor(keras.callbacks.Callback):
         verbose: 1 prints each stop and remedy.
 
     Example:
+        >>> cb = CollapseMonitor(action="remedy", lr_factor=0.5, start_epoch=5)
+        >>> cb.action, cb.max_remedies
+        ('remedy', 3)
+
+        In a run (skipped here: it needs a GAN and trains the digit classifier on first use):
+
         >>> x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)  # doctest: +SKIP
         >>> gan.fit(x_train, epochs=50, callbacks=[
         ...     tg.callbacks.CollapseMonitor(x_val, action="remedy", start_epoch=5)])  # doctest: +SKIP
@@ -195,6 +201,10 @@ class CollapseMonitor(keras.callbacks.Callback):
 
         Returns:
             A dict; ``diversity`` is NaN without a reference; all NaN for non-finite samples.
+
+        Example (skipped: it needs the callback attached to a model in ``fit``):
+            >>> monitor.measure()["covered"]  # doctest: +SKIP
+            10.0
         """
         if self._reference is None:
             raise RuntimeError("CollapseMonitor.measure() runs after on_train_begin.")
