@@ -98,6 +98,8 @@ def make_tuner(hypermodel, tuner="random", objective=None, max_trials=10, max_ep
         A Keras Tuner tuner.
 
     Example:
+        Not run as a doctest: it writes a tuner directory in the working folder.
+
         >>> t = make_tuner(AutoencoderHyperModel(64), "random", max_trials=2)  # doctest: +SKIP
     """
     check_choice("tuner", tuner, TUNERS)
@@ -251,15 +253,14 @@ def search(hypermodel, x, validation_data=None, *, y=None, tuner="random", objec
         process (``KERASTUNER_TUNER_ID=tuner0``...), whose trials the chief reports.
 
     Example:
+        Not run as a doctest: a search takes minutes (tests/tuning runs real ones).
+
         >>> import tfgenopt as tg
         >>> hm = tg.tuning.AutoencoderHyperModel(784, overrides={"batch_size": 64})
         >>> result = tg.tuning.search(hm, x_train, x_val, max_trials=3, epochs=2,
         ...                           pruner="median")  # doctest: +SKIP
         >>> result.best_values["optimizer"]  # doctest: +SKIP
         'adam'
-
-        (Not run as a doctest: a search trains several models, minutes on a CPU; the test
-        suite runs real searches in tests/tuning.)
     """
     if not isinstance(hypermodel, keras_tuner.HyperModel):
         raise TypeError(
