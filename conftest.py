@@ -4,7 +4,7 @@
 package. Each example starts from a fixed seed in a fresh temporary folder (so examples that
 write files leave nothing behind) and sees these names, besides its own imports:
 
-* ``tg``, ``np``, ``keras``: ``tfgenopt``, NumPy and Keras;
+* ``tg``, ``np``, ``keras``, ``keras_tuner``: ``tfgenopt``, NumPy, Keras and Keras Tuner;
 * ``x``: 64 bundled digits as flat 8x8 vectors (``(64, 64)`` float32 in ``[0, 1]``);
 * ``gan``: a tiny compiled dense GAN for that data (``latent_dim=8``, 64 outputs, seed 0);
 * ``vae``: a tiny compiled dense VAE for that data (``latent_dim=2``, seed 0).
@@ -60,6 +60,7 @@ def _doctest_names(request, tmp_path, monkeypatch):
         yield
         return
     import keras
+    import keras_tuner
     import numpy as np
 
     import tfgenopt as tg
@@ -69,7 +70,7 @@ def _doctest_names(request, tmp_path, monkeypatch):
     monkeypatch.setenv("TFGENOPT_CACHE", os.environ.get("TFGENOPT_CACHE") or str(cache))
     keras.utils.set_random_seed(0)
     namespace = request.getfixturevalue("doctest_namespace")
-    namespace.update(tg=tg, np=np, keras=keras, x=_digits())
+    namespace.update(tg=tg, np=np, keras=keras, keras_tuner=keras_tuner, x=_digits())
     source = "\n".join(example.source for example in request.node.dtest.examples)
     for name, build in _BUILDERS.items():
         if re.search(rf"\b{name}\b", source):

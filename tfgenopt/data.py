@@ -180,6 +180,8 @@ def load_mnist(image_size=28, flatten=False, validation_split=0.2, seed=0,
     ``FileNotFoundError`` naming the path to put it at.
 
     Example:
+        Not run as a doctest: it needs ``mnist.npz`` in the local Keras cache.
+
         >>> x_train, x_val = load_mnist(flatten=True)  # doctest: +SKIP
     """
     path = os.path.join(keras_cache_dir(), "mnist.npz")
@@ -205,6 +207,8 @@ def load_fashion_mnist(image_size=28, flatten=False, validation_split=0.2, seed=
     Same arguments as :func:`load_mnist`; never downloads.
 
     Example:
+        Not run as a doctest: it needs the Fashion-MNIST files in the local Keras cache.
+
         >>> x_train, x_val = load_fashion_mnist()  # doctest: +SKIP
     """
     folder = os.path.join(keras_cache_dir(), "fashion-mnist")

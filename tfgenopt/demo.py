@@ -42,6 +42,8 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
         verbose: 0 silent, 1 progress lines.
 
     Example:
+        Not run as a doctest: the quick demo takes about a minute.
+
         >>> summary = run_demo("runs/demo", quick=True)  # doctest: +SKIP
         >>> summary["gan"]["stop_reason"]  # doctest: +SKIP
     """

@@ -37,7 +37,8 @@ def write_summary(run_dir, summary):
     """Write ``summary`` (a dict) as ``run_dir/summary.json`` and return its path.
 
     Example:
-        >>> write_summary("/tmp/run", {"stop_reason": "patience"})  # doctest: +SKIP
+        >>> write_summary("run", {"stop_reason": "patience"})
+        'run/summary.json'
     """
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, "summary.json")
@@ -100,6 +101,8 @@ def build_report(run_dir, title="tfgenopt report"):
         The path of the report.
 
     Example:
+        Not run as a doctest: it needs the run directory of ``tfgenopt demo`` (a few minutes).
+
         >>> build_report("runs/demo")  # doctest: +SKIP
         'runs/demo/report.html'
     """

@@ -66,8 +66,12 @@ class LearningRateLogger(keras.callbacks.Callback):
         A ``keras.callbacks.Callback``.
 
     Example:
-        >>> model.fit(x, y, callbacks=[LearningRateLogger()])  # doctest: +SKIP
-        >>> history.history["lr"]  # doctest: +SKIP
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        >>> model.compile(keras.optimizers.SGD(0.1), "mse")
+        >>> history = model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=2, verbose=0,
+        ...                     callbacks=[LearningRateLogger()])
+        >>> history.history["lr"]
+        [0.1, 0.1]
     """
 
     def __init__(self, per_batch=False):

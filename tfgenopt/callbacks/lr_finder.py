@@ -138,9 +138,12 @@ class LRFinder(keras.callbacks.Callback):
         A ``keras.callbacks.Callback``; ``result`` holds the sweep after training.
 
     Example:
-        >>> finder = LRFinder(1e-6, 1.0, steps=100)
-        >>> model.fit(x, y, epochs=10, callbacks=[finder], verbose=0)  # doctest: +SKIP
-        >>> finder.result.suggestion  # doctest: +SKIP
+        >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64)])
+        >>> model.compile("adam", "mse")
+        >>> finder = LRFinder(1e-5, 1.0, steps=20, verbose=0)
+        >>> history = model.fit(x, x, batch_size=8, epochs=10, callbacks=[finder], verbose=0)
+        >>> 1e-5 <= finder.result.suggestion <= 1.0
+        True
     """
 
     def __init__(self, min_lr=1e-7, max_lr=10.0, steps=100, monitor="auto", which="all",

@@ -117,6 +117,9 @@ class QualityMonitor(keras.callbacks.Callback):
         verbose: 1 shows the feature-extraction progress bars.
 
     Example:
+        Not run as a doctest: the default extractor trains the digits classifier on first use
+        (about a minute).
+
         >>> x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)  # doctest: +SKIP
         >>> gan.fit(x_train, epochs=20, callbacks=[
         ...     tg.callbacks.QualityMonitor(x_val, metrics=("fid", "kid")),
@@ -252,6 +255,8 @@ class QualityMonitor(keras.callbacks.Callback):
             ``{key: float}`` for :attr:`log_keys`; all NaN when the samples are not finite.
 
         Example:
+            Not run as a doctest: it needs a monitor inside ``fit`` (see the class example).
+
             >>> monitor.measure()["val_fid"]  # doctest: +SKIP
         """
         if self._real_features is None:

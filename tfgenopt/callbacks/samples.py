@@ -63,8 +63,10 @@ class SampleGrid(keras.callbacks.Callback):
         ``paths`` the files written.
 
     Example:
-        >>> cb = SampleGrid(every=5, n=16, out_dir="runs/samples", seed=0)
-        >>> gan.fit(x, epochs=20, callbacks=[cb])  # doctest: +SKIP
+        >>> cb = SampleGrid(every=2, n=16, out_dir="samples", seed=0)
+        >>> history = gan.fit(x, epochs=3, verbose=0, callbacks=[cb])
+        >>> [os.path.basename(p) for p in cb.paths]  # epochs 2 and 3 (the last)
+        ['samples_epoch0002.png', 'samples_epoch0003.png']
     """
 
     def __init__(self, every=1, n=16, out_dir=None, seed=0, inputs=None, mode="auto", ncols=None,

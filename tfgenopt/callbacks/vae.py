@@ -58,7 +58,9 @@ class KLWarmup(keras.callbacks.Callback):
         A ``keras.callbacks.Callback``.
 
     Example:
-        >>> vae.fit(x, epochs=20, callbacks=[KLWarmup(0.0, 1.0, epochs=10)])  # doctest: +SKIP
+        >>> history = vae.fit(x, epochs=3, verbose=0, callbacks=[KLWarmup(0.0, 1.0, epochs=2)])
+        >>> history.history["beta"]
+        [0.0, 0.5, 1.0]
     """
 
     def __init__(self, start=0.0, end=1.0, epochs=10, per_step=False, delay=0, shape="linear",

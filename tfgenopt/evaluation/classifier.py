@@ -156,6 +156,8 @@ def domain_classifier(dataset="digits", image_size=None, epochs=None, width=128,
         ``(model, info)``.
 
     Example:
+        Not run as a doctest: it trains the classifier on first use (about a minute).
+
         >>> model, info = domain_classifier(return_info=True)  # doctest: +SKIP
         >>> info["val_accuracy"] > 0.97  # doctest: +SKIP
         True

@@ -91,6 +91,8 @@ def mode_coverage(images, classifier=None, real_labels=None, min_share=0.1, batc
         The dict of :func:`mode_coverage_from_probabilities`.
 
     Example:
+        Not run as a doctest: it trains the digits classifier on first use (about a minute).
+
         >>> x, y = tfgenopt.data.load_digits(validation_split=0, return_labels=True)  # doctest: +SKIP
         >>> mode_coverage(x, real_labels=y)["covered"]  # doctest: +SKIP
         10

@@ -73,6 +73,8 @@ class FeatureExtractor:
         value_range: the pixel range the model was trained on, e.g. ``(0, 1)`` or ``(-1, 1)``.
 
     Example:
+        Not run as a doctest: it trains the digits classifier on first use (about a minute).
+
         >>> ext = FeatureExtractor(domain_classifier())  # doctest: +SKIP
         >>> ext.features(x_val).shape  # doctest: +SKIP
         (360, 128)
@@ -158,6 +160,8 @@ class FeatureExtractor:
             A float32 NumPy batch shaped like the model input.
 
         Example:
+            Not run as a doctest: it needs an extractor (see the class example).
+
             >>> extractor.preprocess(np.zeros((2, 64)), (0, 1)).shape  # doctest: +SKIP
             (2, 16, 16, 1)
         """
@@ -217,6 +221,8 @@ class FeatureExtractor:
             ``(features (n, d) float32, probabilities (n, classes) float32 or None)``.
 
         Example:
+            Not run as a doctest: it needs an extractor (see the class example).
+
             >>> f, p = extractor.predict(x_val)  # doctest: +SKIP
         """
         import keras
@@ -269,6 +275,8 @@ class FeatureExtractor:
         """Return the feature vectors ``(n, d)`` of ``images`` (see :meth:`predict`).
 
         Example:
+            Not run as a doctest: it needs an extractor (see the class example).
+
             >>> extractor.features(x_val).shape  # doctest: +SKIP
             (360, 128)
         """
@@ -278,6 +286,8 @@ class FeatureExtractor:
         """Return class probabilities ``(n, classes)``; raises if the model has no softmax.
 
         Example:
+            Not run as a doctest: it needs an extractor (see the class example).
+
             >>> extractor.probabilities(x_val).shape  # doctest: +SKIP
             (360, 10)
         """
@@ -298,6 +308,8 @@ def inception_extractor(weights_path, image_size=299):
         A ``FeatureExtractor`` giving 2,048-d average-pooled features from images in [-1, 1].
 
     Example:
+        Not run as a doctest: it needs the InceptionV3 weights file, which is never downloaded.
+
         >>> ext = inception_extractor("~/inception_v3_notop.h5")  # doctest: +SKIP
     """
     import keras
@@ -326,6 +338,8 @@ def get_extractor(extractor=None):
         A ``FeatureExtractor``.
 
     Example:
+        Not run as a doctest: it trains the digits classifier on first use (about a minute).
+
         >>> ext = get_extractor()  # doctest: +SKIP
     """
     import keras
@@ -358,6 +372,8 @@ def extract_features(images, extractor=None, batch_size=256, verbose=0, value_ra
         float32 array ``(n, d)``.
 
     Example:
+        Not run as a doctest: it trains the digits classifier on first use (about a minute).
+
         >>> x_train, x_val = tfgenopt.data.load_digits(image_size=28)  # doctest: +SKIP
         >>> extract_features(x_val).shape  # doctest: +SKIP
         (360, 128)

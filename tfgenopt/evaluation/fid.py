@@ -151,6 +151,8 @@ def fid_from_images(images_a, images_b, extractor=None, batch_size=256, verbose=
         FID as a Python float.
 
     Example:
+        Not run as a doctest: it trains the digits classifier on first use (about a minute).
+
         >>> x_train, x_val = tfgenopt.data.load_digits()  # doctest: +SKIP
         >>> fid_from_images(x_train, x_val)  # doctest: +SKIP
     """

@@ -93,8 +93,13 @@ def plot_lr_finder(result, title=None, skip_start=0, skip_end=0):
         The ``matplotlib.figure.Figure``.
 
     Example:
-        >>> result = tfgenopt.lr_find(model, x, y)  # doctest: +SKIP
-        >>> fig = plot_lr_finder(result)  # doctest: +SKIP
+        >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64)])
+        >>> model.compile("adam", "mse")
+        >>> result = tg.lr_find(model, x, x, min_lr=1e-5, max_lr=1.0, steps=20, batch_size=8,
+        ...                     verbose=0)
+        >>> fig = plot_lr_finder(result)
+        >>> len(fig.axes)
+        1
     """
     get = result.get if isinstance(result, dict) else (lambda k, d=None: getattr(result, k, d))
     lrs = np.asarray(get("lrs"), dtype=np.float64)

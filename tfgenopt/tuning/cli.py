@@ -75,6 +75,8 @@ def run_config(config, resume=False, verbose=1, role=None, timeout=None):
         ``[output] directory/project_name/results/``.
 
     Example:
+        Not run as a doctest: it runs a whole search (minutes).
+
         >>> result = run_config(load_config("examples/tune_autoencoder.toml"))  # doctest: +SKIP
     """
     import keras_tuner
@@ -122,6 +124,8 @@ def run(args):
     """Run ``tfgenopt tune`` with parsed ``args``; return the exit code.
 
     Example:
+        Not run as a doctest: the search it starts takes minutes.
+
         >>> p = argparse.ArgumentParser(); add_arguments(p)
         >>> run(p.parse_args(["examples/tune_autoencoder.toml"]))  # doctest: +SKIP
         0

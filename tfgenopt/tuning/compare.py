@@ -66,6 +66,8 @@ def compare_optimizers(build_fn, x, y=None, validation_data=None, optimizers=OPT
         side-by-side figure of :func:`tfgenopt.plotting.plot_optimizer_comparison`.
 
     Example:
+        Not run as a doctest: it trains one model per optimizer (a minute).
+
         >>> histories, fig = compare_optimizers(
         ...     tg.builders.dense_autoencoder, x_train, validation_data=x_val,
         ...     loss="binary_crossentropy", epochs=3)  # doctest: +SKIP

@@ -109,6 +109,8 @@ def load_config(path):
         A :class:`TuningConfig`.
 
     Example:
+        Not run as a doctest: the path is relative to the repository root.
+
         >>> cfg = load_config("examples/tune_autoencoder.toml")  # doctest: +SKIP
     """
     path = os.fspath(path)

@@ -100,6 +100,8 @@ def serve_oracle(tuner, poll_interval=0.2, timeout=None):
         The tuner, whose oracle now holds every trial.
 
     Example:
+        Not run as a doctest: it serves workers until the search ends.
+
         >>> serve_oracle(make_tuner(hm, max_trials=4))  # doctest: +SKIP
     """
     from concurrent import futures

@@ -206,6 +206,8 @@ class TunableHyperModel(keras_tuner.HyperModel):
             The ``keras.callbacks.History``.
 
         Example:
+            Not run as a doctest: it needs training data ``x_train``.
+
             >>> hm = AutoencoderHyperModel(64, overrides={"epochs": 1})
             >>> hp = keras_tuner.HyperParameters()
             >>> history = hm.fit(hp, hm.build(hp), x_train)  # doctest: +SKIP

@@ -79,6 +79,8 @@ def trial_table(tuner):
         A list of dicts.
 
     Example:
+        Not run as a doctest: it needs a tuner that has searched.
+
         >>> rows = trial_table(tuner)  # doctest: +SKIP
         >>> rows[0]["status"]  # doctest: +SKIP
         'COMPLETED'
@@ -116,6 +118,8 @@ class SearchResult:
         best_score: the best trial's objective value.
 
     Example:
+        Not run as a doctest: a search takes minutes.
+
         >>> result = tg.tuning.search(hm, x_train, x_val, max_trials=3)  # doctest: +SKIP
         >>> result.to_csv("trials.csv")  # doctest: +SKIP
     """
