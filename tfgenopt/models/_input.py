@@ -124,7 +124,10 @@ class ArrayFitMixin(AutoExecutionMixin):
         check_fit_arrays(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
-            x = array_dataset(x, y, batch_size or 32, shuffle, getattr(self, "seed", None))
+            batch_size = batch_size or 32
+            # Keras makes two iterators per epoch without steps_per_epoch, one with it.
+            steps_per_epoch = -(-len(x) // batch_size)
+            x = array_dataset(x, y, batch_size, shuffle, getattr(self, "seed", None))
             y, batch_size, shuffle = None, None, False
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                            callbacks=callbacks, validation_split=validation_split,
