@@ -70,6 +70,12 @@ class TestMetricConsumers:
         with pytest.raises(ValueError):
             resolve_objective(key)
 
+    def test_hypermodels_default_objectives_take_the_catalog_direction(self):
+        for hm in (tg.tuning.AutoencoderHyperModel, tg.tuning.VAEHyperModel,
+                   tg.tuning.GANHyperModel):
+            name, direction = hm.default_objective
+            assert catalog.direction(name) == direction, hm.__name__
+
     def test_evaluation_metric_modes_are_the_quality_keys_of_the_catalog(self):
         assert tg.evaluation.METRIC_MODES == {
             k: catalog.METRICS[k].direction for k in catalog.keys_by_producer(QM)}
