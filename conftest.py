@@ -52,11 +52,10 @@ _BUILDERS = {"gan": _gan, "vae": _vae}
 
 
 @pytest.fixture(autouse=True)
-def _doctest_names(request, tmp_path, monkeypatch):
+def _doctest_names(request):
     """Fill ``doctest_namespace`` for a doctest item (other tests are left alone)."""
-    from _pytest.doctest import DoctestItem
-
-    if not isinstance(request.node, DoctestItem):
+    doctest = getattr(request.node, "dtest", None)  # set on pytest's doctest items only
+    if doctest is None:
         yield
         return
     import keras
@@ -65,13 +64,14 @@ def _doctest_names(request, tmp_path, monkeypatch):
 
     import tfgenopt as tg
 
-    monkeypatch.chdir(tmp_path)
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.chdir(request.getfixturevalue("tmp_path"))
     cache = request.getfixturevalue("tmp_path_factory").getbasetemp() / "doctest-cache"
     monkeypatch.setenv("TFGENOPT_CACHE", os.environ.get("TFGENOPT_CACHE") or str(cache))
     keras.utils.set_random_seed(0)
     namespace = request.getfixturevalue("doctest_namespace")
     namespace.update(tg=tg, np=np, keras=keras, keras_tuner=keras_tuner, x=_digits())
-    source = "\n".join(example.source for example in request.node.dtest.examples)
+    source = "\n".join(example.source for example in doctest.examples)
     for name, build in _BUILDERS.items():
         if re.search(rf"\b{name}\b", source):
             namespace[name] = build()
