@@ -176,7 +176,8 @@ class TestDatasetConsumers:
                                    value_range=value_range, return_labels=True)
         assert len(x) == spec.samples["all"] and len(np.unique(y)) == spec.num_classes
         assert (x.min(), x.max()) == value_range  # raw 0..16 spans the whole range
-        raw = np.load(pathlib.Path(tg.data.__file__).parent / "_data" / "digits.npz")["images"]
+        with np.load(pathlib.Path(tg.data.__file__).parent / "_data" / "digits.npz") as f:
+            raw = f["images"]
         assert (raw.min(), raw.max()) == spec.raw_range
 
     def test_load_by_name_knows_exactly_the_catalog_names(self):
