@@ -26,6 +26,7 @@ TIMEOUT = 180
 def start(argv, cwd):
     """Start the CLI in the background (its output goes to files in ``cwd``)."""
     out = open(os.path.join(cwd, f"out-{time.monotonic_ns()}.txt"), "w+")
+    out.argv = argv
     return subprocess.Popen(CLI + argv, cwd=cwd, env=ENV, stdout=out, stderr=subprocess.STDOUT,
                             text=True), out
 
@@ -42,7 +43,7 @@ def finish(started):
     out.seek(0)
     text = out.read()
     out.close()
-    assert code == 0, text[-3000:]
+    assert code == 0, f"{out.argv} exited with {code}:\n{text[-3000:]}"
     return text
 
 
@@ -58,7 +59,8 @@ def kill_when(argv, cwd, ready):
     deadline = time.monotonic() + TIMEOUT
     try:
         while not ready():
-            assert proc.poll() is None, f"the run ended before the marker: {proc.stderr.read()}"
+            assert proc.poll() is None, (f"{argv} ended with {proc.returncode} before the "
+                                         f"marker:\n{proc.stderr.read()[-3000:]}")
             assert time.monotonic() < deadline, "no marker within the time limit"
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
@@ -141,11 +143,20 @@ class TestTrainResumes:
         backup = tmp_path / "x-backup"
         backup.mkdir()
         (backup / "run.json").write_text(json.dumps({"epochs": 99}))
+        (backup / "current.json").write_text(json.dumps({"state": "epoch-00001"}))
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err
         assert "backup_dir" in err and "different run" in err and "'epochs'" in err
         assert not (tmp_path / "x").exists()  # refused before the output folder was made
+
+    def test_a_run_that_failed_before_its_first_backup_can_be_fixed_and_rerun(self, tmp_path):
+        from tfgenopt._backup import check_backup_run
+
+        backup = tmp_path / "b"
+        check_backup_run(backup, {"optimizer": "nope"})  # the run then failed: no backup
+        check_backup_run(backup, {"optimizer": "adam"})  # the fixed rerun is not refused
+        assert read_json(backup / "run.json") == {"optimizer": "adam"}
 
 
 # seed = 1, not 0: Keras Tuner's oracle takes `seed or random.randint(...)`, so seed 0 would

@@ -22,8 +22,11 @@ RUN_FILE = "run.json"
 
 
 def check_backup_run(backup_dir, run):
-    """Record ``run`` in a new ``backup_dir``, or raise ``ValueError`` if the backup there was
+    """Record ``run`` in ``backup_dir``, or raise ``ValueError`` if the folder holds a backup
     made by a run with a different description (resuming it would mix two runs).
+
+    A folder with no backup yet (a run that failed before its first epoch ended) takes the
+    new description: fixing a bad argument and rerunning is not refused.
 
     Args:
         backup_dir: the backup folder (created if missing).
@@ -33,6 +36,7 @@ def check_backup_run(backup_dir, run):
         >>> import tempfile
         >>> folder = tempfile.mkdtemp()
         >>> check_backup_run(folder, {"epochs": 3})
+        >>> _ = atomic_write_json(os.path.join(folder, POINTER), {"state": "epoch-00001"})
         >>> check_backup_run(folder, {"epochs": 4})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -42,7 +46,7 @@ def check_backup_run(backup_dir, run):
         return
     run = json.loads(json.dumps(run))
     path = os.path.join(backup_dir, RUN_FILE)
-    if os.path.exists(path):
+    if os.path.exists(path) and os.path.exists(os.path.join(backup_dir, POINTER)):
         with open(path, encoding="utf-8") as fh:
             saved = json.load(fh)
         if saved != run:
@@ -51,9 +55,9 @@ def check_backup_run(backup_dir, run):
                 f"`backup_dir` {backup_dir!r} holds the backup of a different run "
                 f"(differs in {diff}); rerun with the same arguments to resume, or use "
                 "another backup folder.")
-    else:
-        os.makedirs(backup_dir, exist_ok=True)
-        atomic_write_json(path, run, sort_keys=True)
+        return
+    os.makedirs(backup_dir, exist_ok=True)
+    atomic_write_json(path, run, sort_keys=True)
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
