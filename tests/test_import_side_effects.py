@@ -90,3 +90,20 @@ def test_cli_prints_no_cuda_lines_without_a_gpu(argv, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     noisy = [line for line in out.stderr.splitlines() if re.search(r"cuda|cuinit", line, re.I)]
     assert noisy == [], out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("line,noise", [
+    ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+     True),
+    ("I0000 00:00:1796119598.534514    4730 cudart_stub.cc:31] Could not find cuda drivers on "
+     "your machine, GPU will not be used.", True),
+    ("E0000 00:00:1796119601.573225    4730 cuda_platform.cc:52] failed call to cuInit: "
+     "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)", True),
+    ("I0000 00:00:1796119598.534248    4730 port.cc:153] oneDNN custom operations are on.", True),
+    ("E0000 00:00:1796119601.573225    4730 bfc_allocator.cc:485] Allocator ran out of memory",
+     False),
+    ("Traceback (most recent call last):", False)])
+def test_cli_filters_only_tensorflows_start_up_noise(line, noise):
+    from tfgenopt.cli import _TF_NOISE
+
+    assert bool(_TF_NOISE.search(line)) is noise
