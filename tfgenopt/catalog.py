@@ -63,7 +63,8 @@ METRICS = {m.key: m for m in (
     Metric("val_precision", "max", _QM, "share of samples inside the real manifold"),
     Metric("val_recall", "max", _QM, "share of real samples inside the samples' manifold"),
     Metric("val_density", "max", _QM, "how many real neighbourhoods hold each sample (>1 dense)"),
-    Metric("val_coverage", "max", _QM, "share of real classes the samples cover"),
+    Metric("val_coverage", "max", _QM,
+           "share of real classes the samples cover (CollapseMonitor writes it too)"),
     Metric("val_class_kl", "min", _QM, "KL divergence of the real to the sampled class histogram"),
     Metric("val_confidence", "max", _QM, "mean top class probability of the samples"),
     # Models' train_step (and test_step with validation data: the same key with ``val_``).
