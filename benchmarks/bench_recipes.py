@@ -79,9 +79,9 @@ def build(recipe, seed):
         d = tg.builders.dense_discriminator(**recipe.get("d", {}))
     else:
         g = tg.builders.dcgan_generator(latent_dim=LATENT, image_shape=(28, 28, 1),
-                                        base_filters=32, output_activation="sigmoid",
+                                        output_activation="sigmoid",
                                         **recipe.get("g", {}))
-        d = tg.builders.dcgan_discriminator(image_shape=(28, 28, 1), base_filters=32,
+        d = tg.builders.dcgan_discriminator(image_shape=(28, 28, 1),
                                             **recipe.get("d", {}))
     if recipe.get("plain"):
         from _keras_io_gan import KerasIOGAN

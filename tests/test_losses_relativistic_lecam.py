@@ -1,4 +1,4 @@
-"""tfgenopt/_new_losses.py: RaGAN losses and the LeCam regularizer against NumPy / hand values."""
+"""tfgenopt/losses.py and tfgenopt/layers/lecam.py: RaGAN losses and the LeCam regularizer against NumPy / hand values."""
 
 import keras
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import check_config_roundtrip, check_keras_roundtrip
-from tfgenopt._new_losses import LeCamEMA, lecam_penalty, ra_d_loss, ra_g_loss
+from tfgenopt.layers import LeCamEMA
+from tfgenopt.losses import lecam_penalty, ra_d_loss, ra_g_loss
 
 
 def log_sigmoid(x):

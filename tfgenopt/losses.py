@@ -32,8 +32,12 @@ __all__ = [
     "hinge",
     "wasserstein",
     "least_squares",
+    "relativistic_average",
+    "ra_d_loss",
+    "ra_g_loss",
     "gradient_penalty",
     "r1_penalty",
+    "lecam_penalty",
 ]
 
 _LOSSES = Registry("adversarial loss")
@@ -48,6 +52,8 @@ class AdversarialLoss:
         d_loss: ``d_loss(real_logits, fake_logits, label_smoothing=0.0) -> scalar``.
         g_loss: ``g_loss(fake_logits) -> scalar``.
         supports_label_smoothing: whether ``label_smoothing`` means anything for this loss.
+        g_needs_real: the generator loss is ``g_loss(fake_logits, real_logits)`` (relativistic
+            losses compare fakes with reals); otherwise ``g_loss(fake_logits)``.
 
     Example:
         >>> import numpy as np
@@ -60,6 +66,7 @@ class AdversarialLoss:
     d_loss: object
     g_loss: object
     supports_label_smoothing: bool = True
+    g_needs_real: bool = False
 
 
 def get(loss, argument="loss"):
@@ -145,6 +152,55 @@ def _least_squares_g(fake_logits):
     return 0.5 * ops.mean(ops.square(_f32(fake_logits) - 1.0))
 
 
+def ra_d_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """The relativistic average discriminator loss (RaGAN, non-saturating form).
+
+    ``-E[log sigmoid(C(x_r) - E C(x_f))] - E[log(1 - sigmoid(C(x_f) - E C(x_r)))]``: the
+    discriminator says how much more realistic a real sample is than the average fake one.
+    With ``label_smoothing`` the first target is ``1 - label_smoothing`` (one-sided).
+
+    Args:
+        real_logits: ``C(x_r)``, logits on real samples, shape ``(n, 1)`` or ``(n,)``.
+        fake_logits: ``C(x_f)``, logits on generated samples.
+        label_smoothing: in ``[0, 1)``.
+
+    Returns:
+        A float32 scalar tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(ra_d_loss(np.zeros((2, 1)), np.zeros((2, 1)))), 4)  # 2 log 2
+        1.3863
+    """
+    real, fake = _f32(real_logits), _f32(fake_logits)
+    real_rel = real - ops.mean(fake)
+    fake_rel = fake - ops.mean(real)
+    return _bce_logits(real_rel, 1.0 - label_smoothing) + _bce_logits(fake_rel, 0.0)
+
+
+def ra_g_loss(fake_logits, real_logits):
+    """The relativistic average generator loss (RaGAN): the discriminator's, roles swapped.
+
+    ``-E[log sigmoid(C(x_f) - E C(x_r))] - E[log(1 - sigmoid(C(x_r) - E C(x_f)))]``. It needs
+    the real logits too: the generator gains from real samples looking *less* real relative to
+    its fakes, so both terms carry its gradient.
+
+    Args:
+        fake_logits: ``C(x_f)``, logits on generated samples.
+        real_logits: ``C(x_r)``, logits on real samples.
+
+    Returns:
+        A float32 scalar tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(ra_g_loss(np.zeros((2, 1)), np.zeros((2, 1)))), 4)
+        1.3863
+    """
+    real, fake = _f32(real_logits), _f32(fake_logits)
+    return _bce_logits(fake - ops.mean(real), 1.0) + _bce_logits(real - ops.mean(fake), 0.0)
+
+
 minimax = AdversarialLoss("minimax", _minimax_d, _minimax_g)
 """Goodfellow et al. (2014): D minimizes BCE(real, 1) + BCE(fake, 0); G minimizes
 ``mean(log(1 - sigmoid(fake)))`` (saturates early in training)."""
@@ -164,7 +220,14 @@ least_squares = AdversarialLoss("least_squares", _least_squares_d, _least_square
 """Mao et al. (2017), targets 0/1: D ``0.5 mean((real-1)^2) + 0.5 mean(fake^2)``;
 G ``0.5 mean((fake-1)^2)``."""
 
-for _loss in (minimax, non_saturating, hinge, wasserstein, least_squares):
+relativistic_average = AdversarialLoss("relativistic_average", ra_d_loss, ra_g_loss,
+                                       g_needs_real=True)
+"""Jolicoeur-Martineau (2018), RaGAN in BCE form: D judges whether a real sample is more
+realistic than the average fake (and a fake less than the average real); G the reverse, so it
+needs the real logits too (``g_needs_real``)."""
+
+for _loss in (minimax, non_saturating, hinge, wasserstein, least_squares,
+              relativistic_average):
     _LOSSES.register(_loss.name)(_loss)
 
 
@@ -247,3 +310,28 @@ def r1_penalty(discriminator, real, labels=None, training=True):
     """
     grads = _input_gradients(discriminator, _f32(real), labels, training)
     return ops.mean(ops.sum(ops.square(grads), axis=1))
+
+def lecam_penalty(real_logits, fake_logits, ema_real, ema_fake):
+    """The LeCam regularizer ``mean(relu(D(x_r) - ema_fake)^2) + mean(relu(ema_real - D(x_f))^2)``.
+
+    It keeps the discriminator's predictions near the moving averages of its predictions on
+    the other class, which bounds how far it can overfit a small data set (Tseng et al., 2021).
+
+    Args:
+        real_logits: discriminator logits on real samples.
+        fake_logits: discriminator logits on generated samples.
+        ema_real: the moving average of the mean real logit (a scalar; see :class:`LeCamEMA`).
+        ema_fake: the moving average of the mean fake logit.
+
+    Returns:
+        A float32 scalar tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> float(lecam_penalty(np.array([2.0, -1.0]), np.array([0.0, 3.0]), 1.0, 0.5))
+        1.625
+    """
+    real, fake = _f32(real_logits), _f32(fake_logits)
+    ema_real, ema_fake = _f32(ema_real), _f32(ema_fake)
+    return (ops.mean(ops.square(ops.relu(real - ema_fake)))
+            + ops.mean(ops.square(ops.relu(ema_real - fake))))

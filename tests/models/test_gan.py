@@ -155,7 +155,7 @@ class TestTrainStepMatchesHandWrittenStep:
         g_ref, d_ref = tiny_nets()  # same seeds -> same initial weights
         gan = FixedNoiseGAN(g, d, latent_dim=LATENT, seed=0)
         gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3),
-                    loss=loss, gradient_penalty=gp)
+                    loss=loss, gradient_penalty=gp, r1=0.0)
         gan.fit(batch, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
         z = batch[:, :LATENT] * 2.0 - 1.0
         reference_step(g_ref, d_ref, batch, z, loss, gp, alpha=batch[:, -1])
@@ -200,9 +200,11 @@ class TestRecipeOptions:
 
     def test_penalty_logs_appear_only_when_on(self, batch):
         gan = GAN(*tiny_nets(), latent_dim=LATENT, seed=0)
-        gan.compile()
+        gan.compile(r1=0.0)
         keys = set(gan.fit(batch, batch_size=BATCH, verbose=0).history)
         assert keys == {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}
+        gan.compile()  # the default recipe has R1
+        assert "r1" in set(gan.fit(batch, batch_size=BATCH, verbose=0).history)
         gan.compile(gradient_penalty=1.0, r1=1.0, instance_noise=0.1, label_smoothing=0.1)
         keys = set(gan.fit(batch, batch_size=BATCH, verbose=0).history)
         assert {"gp", "r1"} <= keys
@@ -234,8 +236,19 @@ class TestEMA:
         w0 = weights(gan.generator)
         np.testing.assert_array_equal(gan.ema_generator.get_weights()[0], w0[0])
         gan.fit(batch, batch_size=BATCH, verbose=0)
+        decay = 2.0 / 11.0  # the ramp min(0.75, (1 + t) / (10 + t)) after t = 1 step
         for e, a, b in zip(gan.ema_generator.get_weights(), w0, gan.generator.get_weights()):
-            np.testing.assert_allclose(e, 0.75 * a + 0.25 * b, atol=1e-7)
+            np.testing.assert_allclose(e, decay * a + (1 - decay) * b, atol=1e-7)
+
+    def test_ema_decay_ramps_up_to_its_value(self):
+        from tfgenopt.models._gan_recipe import ema_decay
+
+        got = [float(ema_decay(0.999, t)) for t in (0, 1, 90, 10**5)]
+        np.testing.assert_allclose(got, [0.1, 2 / 11, 0.91, 0.999], rtol=1e-6)
+
+    def test_gan_has_an_ema_generator_by_default(self):
+        gan = GAN(*tiny_nets(), latent_dim=LATENT)
+        assert gan.ema == 0.999 and gan.ema_generator is not None
 
     def test_generate_uses_the_ema_generator_unless_told_not_to(self, batch):
         gan = GAN(*tiny_nets(), latent_dim=LATENT, ema=0.5, seed=0)
@@ -276,16 +289,14 @@ class TestTrainsOnDigits:
         x_train, _ = digits28
         g = tg.builders.dense_generator(latent_dim=100, seed=0)
         d = tg.builders.dense_discriminator(seed=1)
-        gan = GAN(g, d, latent_dim=100, ema=0.99, seed=0)
-        adam = keras.optimizers.Adam
-        gan.compile(d_optimizer=adam(2e-4, beta_1=0.5), g_optimizer=adam(2e-4, beta_1=0.5),
-                    steps_per_execution=8)
-        hist = gan.fit(x_train, batch_size=64, epochs=20, verbose=0).history
+        gan = GAN(g, d, latent_dim=100, seed=0)
+        gan.compile()  # the default recipe
+        hist = gan.fit(x_train, batch_size=64, epochs=60, verbose=0).history
         fake = gan.generate(256, seed=0, use_ema=False)
         real_acc = float(np.mean(keras.ops.convert_to_numpy(d(x_train[:256])) > 0))
         fake_acc = float(np.mean(keras.ops.convert_to_numpy(d(fake)) < 0))
         acc = (real_acc + fake_acc) / 2
-        assert 0.1 < acc < 0.9, (real_acc, fake_acc)  # ~0.67 here; D alone reaches ~1.0
+        assert 0.1 < acc < 0.9, (real_acc, fake_acc)  # D alone reaches ~1.0
         gaps = np.subtract(hist["d_real"], hist["d_fake"])
         assert gaps[-1] < 0.5 * gaps.max()
         assert 0.0 <= fake.min() and fake.max() <= 1.0

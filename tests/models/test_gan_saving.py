@@ -9,6 +9,7 @@ import pytest
 import tfgenopt as tg
 from tests.helpers import check_config_roundtrip, check_keras_roundtrip
 from tfgenopt.models import GAN
+from tfgenopt.models._gan_recipe import G_LEARNING_RATE
 
 LATENT, DIM = 4, 12
 
@@ -80,7 +81,7 @@ class TestKerasRoundTrip:
         gan.fit(x, batch_size=8, verbose=0)
         loaded = check_keras_roundtrip(gan, None, tmp_path, call=generate())
         assert float(loaded.d_optimizer.learning_rate) == pytest.approx(1e-3 * 0.5 ** 2)
-        assert float(loaded.g_optimizer.learning_rate) == pytest.approx(1e-3)
+        assert float(loaded.g_optimizer.learning_rate) == pytest.approx(G_LEARNING_RATE)  # a name
 
     def test_conditional_gan_round_trips(self, rng, tmp_path):
         gan = make_gan(num_classes=3)

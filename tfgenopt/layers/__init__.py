@@ -1,5 +1,6 @@
 """Keras layers for generative models (serializable, registered under ``tfgenopt``)."""
 
+from tfgenopt.layers.lecam import LeCamEMA
 from tfgenopt.layers.minibatch_stddev import MinibatchStdDev
 
-__all__ = ["MinibatchStdDev"]
+__all__ = ["LeCamEMA", "MinibatchStdDev"]

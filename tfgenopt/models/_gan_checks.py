@@ -7,6 +7,7 @@ import numpy as np
 
 from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_float, check_int
+from tfgenopt.models import _gan_recipe as R
 from tfgenopt.models import _training as T
 
 
@@ -56,17 +57,23 @@ def check_gan_args(generator, discriminator, latent_dim, ema, conditional, num_c
     return latent_dim, ema, conditional, num_classes, seed
 
 
-def check_recipe(loss, gradient_penalty, r1, r1_every, d_steps, label_smoothing, instance_noise):
-    """Validate ``GAN.compile``'s recipe; return ``(AdversarialLoss, recipe dict)``."""
+def check_recipe(loss, gradient_penalty, r1, r1_every, d_steps, label_smoothing, instance_noise,
+                 lecam=0.0):
+    """Validate ``GAN.compile``'s recipe; return ``(AdversarialLoss, recipe dict)``.
+
+    ``r1="auto"`` resolves here (see ``_gan_recipe.resolve_r1``).
+    """
     adv = losses.get(loss)
+    gradient_penalty = check_float("gradient_penalty", gradient_penalty, 0.0)
     recipe = {
-        "gradient_penalty": check_float("gradient_penalty", gradient_penalty, 0.0),
-        "r1": check_float("r1", r1, 0.0),
+        "gradient_penalty": gradient_penalty,
+        "r1": check_float("r1", R.resolve_r1(r1, gradient_penalty), 0.0),
         "r1_every": check_int("r1_every", r1_every, minimum=1),
         "d_steps": check_int("d_steps", d_steps, minimum=1),
         "label_smoothing": check_float("label_smoothing", label_smoothing, 0.0, 1.0,
                                        max_inclusive=False),
         "instance_noise": check_float("instance_noise", instance_noise, 0.0),
+        "lecam": R.lecam_weight(lecam),
     }
     if recipe["label_smoothing"] and not adv.supports_label_smoothing:
         raise ValueError(f"`label_smoothing` does not apply to loss {adv.name!r}; use it "
@@ -75,9 +82,9 @@ def check_recipe(loss, gradient_penalty, r1, r1_every, d_steps, label_smoothing,
 
 
 def check_optimizers(d_optimizer, g_optimizer):
-    """Resolve both optimizers; they must be distinct instances."""
-    d_opt = T.resolve_optimizer("d_optimizer", d_optimizer)
-    g_opt = T.resolve_optimizer("g_optimizer", g_optimizer)
+    """Resolve both optimizers (names get the GAN learning rates); distinct instances only."""
+    d_opt = R.resolve_optimizer("d_optimizer", d_optimizer, R.D_LEARNING_RATE)
+    g_opt = R.resolve_optimizer("g_optimizer", g_optimizer, R.G_LEARNING_RATE)
     if d_opt is g_opt:
         raise ValueError("`d_optimizer` and `g_optimizer` must be different optimizer "
                          "instances (each keeps slots for its own network).")

@@ -15,6 +15,7 @@ from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_int
 from tfgenopt.models import _execution as E
 from tfgenopt.models import _gan_checks as C
+from tfgenopt.models import _gan_recipe as R
 from tfgenopt.models import _input as I
 from tfgenopt.models import _training as T
 from tfgenopt.models import ema as ema_lib
@@ -33,7 +34,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
             ``conditional``) to images.
         discriminator: a functional ``keras.Model`` from images (and a label) to one logit.
         latent_dim: size of ``z``; must match the generator's input.
-        ema: decay of the generator EMA (e.g. 0.999), or None for no EMA.
+        ema: decay of the generator EMA (default 0.999, ramped up over the first steps), or
+            None for no EMA. ``generate()`` and ``call`` use the EMA generator.
         conditional: train on ``(x, y)`` with integer class labels fed to both networks.
         num_classes: number of classes (required when ``conditional``).
         seed: seed of the noise, interpolation and instance-noise draws.
@@ -51,7 +53,7 @@ class GAN(I.ArrayFitMixin, keras.Model):
         (4, 64)
     """
 
-    def __init__(self, generator, discriminator, latent_dim, ema=None, conditional=False,
+    def __init__(self, generator, discriminator, latent_dim, ema=R.EMA_DECAY, conditional=False,
                  num_classes=None, seed=None, **kwargs):
         latent_dim, ema, conditional, num_classes, seed = C.check_gan_args(
             generator, discriminator, latent_dim, ema, conditional, num_classes, seed)
@@ -67,33 +69,50 @@ class GAN(I.ArrayFitMixin, keras.Model):
         # Real and fake go through D as one batch unless D normalizes by batch statistics.
         self._joint_d_call = not C.has_batch_statistics(discriminator)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {k: keras.metrics.Mean(name=k) for k in _BASE_KEYS + ("gp", "r1")}
+        self.trackers = {k: keras.metrics.Mean(name=k)
+                         for k in _BASE_KEYS + ("gp", "r1", "lecam", "ada_p")}
         self.adversarial_loss = losses.get("non_saturating")
         self.d_optimizer = self.g_optimizer = None
         self._recipe = {"gradient_penalty": 0.0, "r1": 0.0, "r1_every": 1, "d_steps": 1,
-                        "label_smoothing": 0.0, "instance_noise": 0.0}
+                        "label_smoothing": 0.0, "instance_noise": 0.0, "lecam": 0.0}
+        self.augmenter = self.lecam_ema = None
         self._compile_args = None
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="non_saturating",
-                gradient_penalty=0.0, r1=0.0, r1_every=1, d_steps=1, label_smoothing=0.0,
-                instance_noise=0.0, jit_compile="auto", steps_per_execution="auto",
+                gradient_penalty=0.0, r1="auto", r1_every=R.R1_EVERY, d_steps=1,
+                label_smoothing=0.0, instance_noise=0.0, augment=None, augment_p=1.0,
+                ada_target=None, lecam=0.0, jit_compile="auto", steps_per_execution="auto",
                 run_eagerly=False):
         """Set the recipe: two optimizers (TTUR), the adversarial loss and its regularizers.
 
+        The defaults are the measured recipe of the README's table (``bench_recipes.py``):
+        optimizers given by name get GAN learning rates (D 1e-3, G 5e-4) and ``beta_1=0.5``,
+        plus a lazy R1 penalty (gamma 1, every 4 steps). Instances are used as given.
+
         Args:
-            d_optimizer: discriminator optimizer: a Keras optimizer, its name or config.
-            g_optimizer: generator optimizer (a different instance).
+            d_optimizer: discriminator optimizer: a Keras optimizer, its config, or its name
+                (a name resolves with learning rate 1e-3 and ``beta_1=0.5``).
+            g_optimizer: generator optimizer (a different instance; a name resolves with
+                learning rate 5e-4 and ``beta_1=0.5``).
             loss: an adversarial loss name from ``tfgenopt.losses.names()`` or an
                 ``AdversarialLoss``.
             gradient_penalty: weight of the WGAN-GP penalty (0 = off).
             r1: gamma of the R1 penalty; the loss adds ``r1 / 2 * E||grad D(real)||^2``.
+                ``"auto"``: 1.0, or 0 when ``gradient_penalty`` is on.
             r1_every: lazy R1: compute it every k discriminator steps, weighted by k.
             d_steps: discriminator updates per generator update (the same real batch,
                 fresh noise each time, as in the keras.io WGAN-GP example).
             label_smoothing: one-sided: real targets become ``1 - label_smoothing``.
             instance_noise: std of Gaussian noise added to the discriminator's inputs.
+            augment: a DiffAugment policy applied to every image the discriminator sees, real
+                and fake alike (``"color,translation,cutout"`` or a subset), or None.
+            augment_p: probability of each transform per sample, in [0, 1] (DiffAugment: 1).
+            ada_target: turns on ADA: the probability starts at 0 and adapts so that the
+                share of real images D scores positive stays near this target, in (0, 1)
+                (0.6 in StyleGAN2-ADA); logged as ``ada_p``.
+            lecam: weight of the LeCam regularizer (0 = off; 0.01-0.3 in the paper).
             jit_compile: XLA: True, False or "auto" (Keras' rule).
             steps_per_execution: batches run inside one compiled call; "auto" runs 32 unless
                 a callback needs every batch (see ``tfgenopt.models._execution``).
@@ -108,7 +127,9 @@ class GAN(I.ArrayFitMixin, keras.Model):
             ...             loss="wasserstein", gradient_penalty=10.0, d_steps=5)
         """
         adv, recipe = C.check_recipe(loss, gradient_penalty, r1, r1_every, d_steps,
-                                     label_smoothing, instance_noise)
+                                     label_smoothing, instance_noise, lecam)
+        augmenter = R.make_augmenter(augment, augment_p, ada_target, self.generator,
+                                     self.discriminator, self.seed)
         check_choice("jit_compile", jit_compile, (True, False, "auto"))
         steps_per_execution = E.check_steps_per_execution(steps_per_execution)
         d_opt, g_opt = C.check_optimizers(d_optimizer, g_optimizer)
@@ -116,12 +137,16 @@ class GAN(I.ArrayFitMixin, keras.Model):
                         steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
         self.adversarial_loss = adv
         self._recipe = recipe
+        self.augmenter, self.lecam_ema = augmenter, R.make_lecam(recipe["lecam"])
+        self._ada = ada_target is not None
         self.d_optimizer = T.wrap_loss_scale(d_opt, [self.discriminator], "d")
         self.g_optimizer = T.wrap_loss_scale(g_opt, [self.generator], "g")
         for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
             if not opt.built:
                 opt.build(net.trainable_variables)
-        self._compile_args = {"loss": adv.name, **recipe, "jit_compile": jit_compile,
+        self._compile_args = {"loss": adv.name, **recipe, "augment": augmenter and augmenter.policy,
+                              "augment_p": augment_p, "ada_target": ada_target,
+                              "jit_compile": jit_compile,
                               "steps_per_execution": steps_per_execution}
 
     def get_compile_config(self):
@@ -154,7 +179,9 @@ class GAN(I.ArrayFitMixin, keras.Model):
     @property
     def metrics(self):
         keys = list(_BASE_KEYS)
-        keys += [k for k, w in (("gp", "gradient_penalty"), ("r1", "r1")) if self._recipe[w]]
+        keys += [k for k, w in (("gp", "gradient_penalty"), ("r1", "r1"), ("lecam", "lecam"))
+                 if self._recipe[w]]
+        keys += ["ada_p"] if getattr(self, "_ada", False) else []
         return [self.trackers[k] for k in keys]
 
     # ------------------------------------------------------------------------------ inputs
@@ -196,6 +223,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
     # -------------------------------------------------------------------------------- step
     def _discriminate(self, x, labels, training):
         sigma = self._recipe["instance_noise"]
+        if training and self.augmenter is not None:
+            x = self.augmenter(ops.cast(x, "float32"), training=True)
         if training and sigma:
             x = ops.cast(x, "float32")
             x = x + sigma * keras.random.normal(ops.shape(x), seed=self.seed_generator)
@@ -246,8 +275,15 @@ class GAN(I.ArrayFitMixin, keras.Model):
             d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits,
                                                   self._recipe["label_smoothing"])
             penalties, penalty = self._penalties(x_real, x_fake, labels)
+            if self.lecam_ema is not None:
+                penalties["lecam"] = self.lecam_ema.penalty(real_logits, fake_logits)
+                penalty += self._recipe["lecam"] * penalties["lecam"]
             scaled = T.objective(self.d_optimizer, d_loss + penalty)
         norm = T.minimize(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        if self.lecam_ema is not None:
+            self.lecam_ema.update(real_logits, fake_logits)
+        if self._ada:
+            penalties["ada_p"] = self.augmenter.update(real_logits)
         return {"d_loss": d_loss, "d_grad_norm": norm, **penalties,
                 "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
                 "d_fake": ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32")))}
@@ -258,7 +294,11 @@ class GAN(I.ArrayFitMixin, keras.Model):
         z = self._batch_noise(x_real, labels)
         with tf.GradientTape() as tape:
             x_fake = self.generator(self._g_inputs(z, labels), training=True)
-            g_loss = self.adversarial_loss.g_loss(self._discriminate(x_fake, labels, True))
+            if self.adversarial_loss.g_needs_real:
+                real_logits, fake_logits = self._discriminate_pair(x_real, x_fake, labels)
+                g_loss = self.adversarial_loss.g_loss(fake_logits, real_logits)
+            else:
+                g_loss = self.adversarial_loss.g_loss(self._discriminate(x_fake, labels, True))
             scaled = T.objective(self.g_optimizer, g_loss)
         norm = T.minimize(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return {"g_loss": g_loss, "g_grad_norm": norm}
@@ -275,7 +315,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
         d_logs = {k: ops.mean(ops.stack([s[k] for s in steps])) for k in steps[0]}
         g_logs = self._generator_step(x_real, labels)
         if self.ema_generator is not None:
-            ema_lib.update_ema(self.ema_generator, self.generator, self.ema)
+            ema_lib.update_ema(self.ema_generator, self.generator,
+                               R.ema_decay(self.ema, self.g_optimizer.iterations))
         return self._record({**d_logs, **g_logs})
 
     def test_step(self, data):
@@ -289,10 +330,15 @@ class GAN(I.ArrayFitMixin, keras.Model):
             fake_logits = self._discriminate(x_fake, labels, training=False)
             d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits, 0.0)
             penalties, penalty = self._penalties(x_real, x_fake, labels, training=False)
+            if self.lecam_ema is not None:
+                penalties["lecam"] = self.lecam_ema.penalty(real_logits, fake_logits)
+                penalty += self._recipe["lecam"] * penalties["lecam"]
             total = d_loss + penalty
         d_grads = d_tape.gradient(total, self.discriminator.trainable_variables)
+        if self._ada:
+            penalties["ada_p"] = ops.convert_to_tensor(self.augmenter.p)
         with tf.GradientTape() as g_tape:
-            g_loss = self.generator_loss(z, labels)
+            g_loss = self.generator_loss(z, labels, x_real=x_real)
         g_grads = g_tape.gradient(g_loss, self.generator.trainable_variables)
         return self._record({
             "d_loss": d_loss, "g_loss": g_loss, **penalties,
@@ -322,12 +368,14 @@ class GAN(I.ArrayFitMixin, keras.Model):
         fake = self.discriminator(self._d_inputs(x_fake, labels), training=False)
         return self.adversarial_loss.d_loss(real, fake, 0.0)
 
-    def generator_loss(self, z, labels=None):
+    def generator_loss(self, z, labels=None, x_real=None):
         """The pure adversarial generator loss (inference mode), deterministic given ``z``.
 
         Args:
             z: noise of shape ``(batch, latent_dim)``.
             labels: class labels (conditional GAN only).
+            x_real: real images; required by losses that compare fakes with reals
+                (``"relativistic_average"``), ignored otherwise.
 
         Returns:
             A float32 scalar tensor.
@@ -337,8 +385,14 @@ class GAN(I.ArrayFitMixin, keras.Model):
             TensorShape([])
         """
         x_fake = self.generator(self._g_inputs(z, labels), training=False)
-        return self.adversarial_loss.g_loss(
-            self.discriminator(self._d_inputs(x_fake, labels), training=False))
+        fake = self.discriminator(self._d_inputs(x_fake, labels), training=False)
+        if not self.adversarial_loss.g_needs_real:
+            return self.adversarial_loss.g_loss(fake)
+        if x_real is None:
+            raise ValueError(f"The {self.adversarial_loss.name!r} generator loss compares fakes "
+                             f"with real images: pass `x_real`.")
+        real = self.discriminator(self._d_inputs(x_real, labels), training=False)
+        return self.adversarial_loss.g_loss(fake, real)
 
     def call(self, inputs, training=False):
         """Generate from given noise (``[z, labels]`` when conditional); EMA when not training."""
