@@ -77,6 +77,8 @@ METRICS = {m.key: m for m in (
     Metric("g_grad_norm", None, _GAN, "norm of the generator's gradient"),
     Metric("gp", "min", _GAN, "gradient penalty term"),
     Metric("r1", "min", _GAN, "R1 penalty term"),
+    Metric("lecam", "min", _GAN, "LeCam regularizer term (compile(lecam=w))"),
+    Metric("ada_p", None, _GAN, "ADA augmentation probability (compile(ada_target=t))"),
     Metric("reconstruction_loss", "min", _VAE, "reconstruction term of the VAE loss"),
     Metric("kl_loss", "min", _VAE, "KL term of the VAE loss"),
     Metric("beta", None, _VAE, "the VAE's current KL weight (set by KLWarmup)"),
