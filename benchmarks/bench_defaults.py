@@ -7,8 +7,8 @@ arrays through ``fit`` (the floor excepted) with execution arguments (``steps_pe
 - ``keras.io``: the model as the keras.io examples write it (a ``keras.Model`` subclass with
   the plain ``train_step``, or a plain functional model), ``compile`` with its defaults;
 - ``ours``: ``tfgenopt`` with its defaults (the recipe passed explicitly: non-saturating loss,
-  Adam 2e-4/0.5, no penalty, no smoothing, no noise, so a change of our default *recipe* does
-  not change what is timed);
+  Adam 2e-4/0.5, no penalty, no smoothing, no noise, no augmentation, no LeCam, no EMA, so a
+  change of our default *recipe* does not change what is timed);
 - ``floor``: our model's ``train_step`` looped over the same shuffled batches inside one
   ``tf.function`` per epoch (no ``fit``, no callbacks): what the step itself costs.
 
@@ -48,7 +48,7 @@ from tfgenopt.models._input import array_dataset  # noqa: E402
 LATENT = 100
 # The keras.io GAN recipe, explicitly (execution arguments are *not* passed: defaults).
 GAN_RECIPE = {"loss": "non_saturating", "gradient_penalty": 0.0, "r1": 0.0, "d_steps": 1,
-              "label_smoothing": 0.0, "instance_noise": 0.0}
+              "label_smoothing": 0.0, "instance_noise": 0.0, "augment": None, "lecam": 0.0}
 
 
 class PlainVAE(keras.Model):
@@ -92,7 +92,7 @@ def make(row, impl):
             model = PlainGAN(g, d, LATENT)
             model.compile(adam(), adam())
         else:
-            model = tg.models.GAN(g, d, latent_dim=LATENT, seed=0)
+            model = tg.models.GAN(g, d, latent_dim=LATENT, ema=None, seed=0)  # keras.io: no EMA
             model.compile(d_optimizer=adam(), g_optimizer=adam(), **GAN_RECIPE)
         return model
     if row == "VAE":
