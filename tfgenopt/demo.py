@@ -35,7 +35,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     Args:
         out: output directory.
         dataset: ``"digits"`` (bundled), ``"mnist"`` or ``"fashion_mnist"`` (from the cache).
-        epochs: GAN epoch budget (default 150; 4 with ``quick``); the autoencoder and VAE get
+        epochs: GAN epoch budget (default 300; 4 with ``quick``); the autoencoder and VAE get
             a third of it (at least 1), the optimizer comparison a tenth.
         seed: seed of the split, the weights and the noise.
         quick: a one-minute version (fewer epochs, fewer probes, smaller probe sets).
@@ -52,7 +52,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     from tfgenopt import builders, callbacks, data, models, plotting, report, tuning
     from tfgenopt._validation import check_int
 
-    epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 150),
+    epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 300),
                        minimum=1)
     keras.utils.set_random_seed(seed)
     os.makedirs(out, exist_ok=True)

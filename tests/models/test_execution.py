@@ -249,3 +249,14 @@ class TestBuilderAutoencoder:
         assert loaded.get_compile_config()["steps_per_execution"] == "auto"
         assert int(loaded.optimizer.iterations) == 4
         assert type(keras.models.clone_model(ae)) is type(ae)
+
+
+class TestOurCallbacksDeclareTheirNeed:
+    def test_epoch_only_lr_logger_and_kl_warmup_keep_auto_fast(self):
+        from tfgenopt.models._execution import needs_every_batch
+
+        assert not needs_every_batch(tg.callbacks.LearningRateLogger())
+        assert needs_every_batch(tg.callbacks.LearningRateLogger(per_batch=True))
+        assert not needs_every_batch(tg.callbacks.KLWarmup(epochs=3))
+        assert needs_every_batch(tg.callbacks.KLWarmup(epochs=3, per_step=True,
+                                                       steps_per_epoch=4))

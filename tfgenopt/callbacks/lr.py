@@ -88,6 +88,11 @@ class LearningRateLogger(keras.callbacks.Callback):
         return {protocol.lr_log_key(n): get_lr(o)
                 for n, o in protocol.optimizers(self.model).items()}
 
+    @property
+    def needs_every_batch(self):
+        """Only ``per_batch=True`` needs every batch (``steps_per_execution="auto"`` reads it)."""
+        return self.per_batch
+
     def on_train_batch_end(self, batch, logs=None):
         if self.per_batch and logs is not None:
             logs.update(self._rates())

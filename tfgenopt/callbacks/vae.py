@@ -63,6 +63,11 @@ class KLWarmup(keras.callbacks.Callback):
         [0.0, 0.5, 1.0]
     """
 
+    @property
+    def needs_every_batch(self):
+        """Only ``per_step=True`` needs every batch (``steps_per_execution="auto"`` reads it)."""
+        return self.per_step
+
     def __init__(self, start=0.0, end=1.0, epochs=10, per_step=False, delay=0, shape="linear",
                  steps_per_epoch=None):
         super().__init__()
