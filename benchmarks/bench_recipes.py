@@ -25,6 +25,11 @@ Usage:
     python benchmarks/bench_recipes.py --quick                 # 1 seed, 20 CPU-s: a smoke run
     python benchmarks/bench_recipes.py --recipes default,keras_io --seeds 0,1 --jobs 2
     python benchmarks/bench_recipes.py --out runs/recipes      # writes results.json and a figure
+    python benchmarks/bench_recipes.py --data mnist            # MNIST from the Keras cache
+
+With ``--data mnist`` / ``fashion_mnist`` every run trains on the 60,000 cached images and is
+scored on 1,797 samples against the first 1,797 real images; the classes are still judged by
+the digits classifier (meaningful for MNIST, only a diversity proxy for Fashion-MNIST).
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 LATENT = 100
+DATA = ["digits"]  # the --data choice, passed on to the workers
 N_CLASSES = 10
+N_EVAL = 1797  # samples drawn and real images compared at each checkpoint
 MIN_SHARE = 0.02
 
 # name -> {"arch": "dense"|"dcgan", "g": builder kwargs, "d": builder kwargs, "gan": GAN kwargs,
@@ -165,8 +172,9 @@ def worker(recipe, seed, checkpoints):
     import tfgenopt as tg
 
     tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("BENCH_THREADS", 2)))
-    x = tg.data.load_digits(image_size=28, flatten=recipe["arch"] == "dense",
-                            validation_split=0)
+    x_train = tg.data.load(os.environ.get("BENCH_DATA", "digits"), image_size=28,
+                           flatten=recipe["arch"] == "dense", validation_split=0)
+    x = x_train[:N_EVAL]  # digits: all of them; MNIST-sized data: the first 1,797 to score
     extractor = tg.evaluation.get_extractor()
     real_features = extractor.features(x, value_range=(0.0, 1.0))
     model = build(recipe, seed)
@@ -192,7 +200,7 @@ def worker(recipe, seed, checkpoints):
             if not pending:
                 self.model.stop_training = True
 
-    model.fit(x, batch_size=recipe.get("batch", 64), epochs=1_000_000, verbose=0,
+    model.fit(x_train, batch_size=recipe.get("batch", 64), epochs=1_000_000, verbose=0,
               callbacks=[Budget()])
     while pending:  # diverged (non-finite logs): the remaining checkpoints report it
         row = evaluate(model, x, real_features, extractor, seed)
@@ -205,7 +213,7 @@ def run_all(names, recipes, seeds, checkpoints, jobs, threads):
     """Run every (recipe, seed) in subprocesses, ``jobs`` at a time; return all rows."""
     tasks = [(name, seed) for seed in seeds for name in names]  # interleaved
     running, rows = [], []
-    env = dict(os.environ, BENCH_THREADS=str(threads))
+    env = dict(os.environ, BENCH_THREADS=str(threads), BENCH_DATA=DATA[0])
     here = os.path.dirname(os.path.abspath(__file__))
     while tasks or running:
         while tasks and len(running) < jobs:
@@ -271,6 +279,8 @@ def main(argv=None):
     parser.add_argument("--checkpoints", default="120,240",
                         help="CPU-second budgets at which quality is measured")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
+    parser.add_argument("--data", default="digits", choices=("digits", "mnist", "fashion_mnist"),
+                        help="training data (MNIST / Fashion-MNIST from the Keras cache only)")
     parser.add_argument("--threads", type=int, default=2, help="TF threads per run")
     parser.add_argument("--quick", action="store_true", help="1 seed, 20 CPU-s")
     parser.add_argument("--out", default=None, help="folder for results.json and the figure")
@@ -294,6 +304,8 @@ def main(argv=None):
         parser.error(f"unknown recipes {unknown}; known: {sorted(recipes)}")
     import tfgenopt as tg
 
+    DATA[0] = args.data
+    tg.data.load(args.data, image_size=28, validation_split=0)  # a clear error if not cached
     tg.evaluation.get_extractor()  # train / load the cached classifier once, before the workers
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"recipes {names}, seeds {seeds}, CPU budgets {checkpoints} s, {args.jobs} at a time",
