@@ -8,13 +8,12 @@ the reason recorded, or applies a named remedy and carries on.
 
 from __future__ import annotations
 
-import copy
-
 import keras
 import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
 from tfgenopt.callbacks.early_stopping import sample_diversity
 from tfgenopt.evaluation import features as _features
@@ -165,16 +164,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self._reference = None  # (class labels or None, num_classes, diversity scale)
 
     def __deepcopy__(self, memo):
-        clone = self.__class__.__new__(self.__class__)
-        memo[id(self)] = clone
-        for key, value in self.__dict__.items():
-            if key in _SHARED:
-                clone.__dict__[key] = value
-            elif key == "_model":
-                clone.__dict__[key] = None
-            else:
-                clone.__dict__[key] = copy.deepcopy(value, memo)
-        return clone
+        return deepcopy_sharing(self, memo, _SHARED)
 
     # ------------------------------------------------------------------------ measuring
     def on_train_begin(self, logs=None):

@@ -7,7 +7,6 @@ would not see ``val_kid`` yet. ``on_train_begin`` checks the order and raises if
 
 from __future__ import annotations
 
-import copy
 import inspect
 
 import keras
@@ -16,6 +15,7 @@ import numpy as np
 from tfgenopt import catalog
 from tfgenopt._registry import Registry
 from tfgenopt._validation import check_array, check_float, check_int
+from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
 from tfgenopt.evaluation.fid import fid
@@ -187,16 +187,7 @@ class QualityMonitor(keras.callbacks.Callback):
         return tuple(key for name in self.metrics for key in _KEYS[name])
 
     def __deepcopy__(self, memo):
-        clone = self.__class__.__new__(self.__class__)
-        memo[id(self)] = clone
-        for key, value in self.__dict__.items():
-            if key in _SHARED:
-                clone.__dict__[key] = value
-            elif key == "_model":
-                clone.__dict__[key] = None
-            else:
-                clone.__dict__[key] = copy.deepcopy(value, memo)
-        return clone
+        return deepcopy_sharing(self, memo, _SHARED)
 
     def _check_order(self):
         """Raise if a callback listed before this one monitors one of its keys."""
