@@ -19,6 +19,7 @@ from tfgenopt.models import _gan_recipe as R
 from tfgenopt.models import _input as I
 from tfgenopt.models import _training as T
 from tfgenopt.models import ema as ema_lib
+from tfgenopt.models._gan_losses import PureLossesMixin
 
 __all__ = ["GAN"]
 
@@ -26,7 +27,7 @@ _BASE_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_nor
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class GAN(I.ArrayFitMixin, keras.Model):
+class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
     """A generative adversarial network trained with ``fit`` (DCGAN, WGAN-GP, R1, EMA, cGAN).
 
     Args:
@@ -241,9 +242,12 @@ class GAN(I.ArrayFitMixin, keras.Model):
         logits = self._discriminate(both, both_labels, training=True)
         return logits[:n], logits[n:]
 
-    def _penalties(self, x_real, x_fake, labels, training=True):
-        """``{"gp": ..., "r1": ...}`` for the penalties that are on, and their weighted sum."""
+    def _penalties(self, x_real, x_fake, labels, logits, training=True):
+        """``{"gp", "r1", "lecam"}`` for the penalties that are on, and their weighted sum."""
         out, total = {}, 0.0
+        if self.lecam_ema is not None:
+            out["lecam"] = self.lecam_ema.penalty(*logits)
+            total += self._recipe["lecam"] * out["lecam"]
         if self._recipe["gradient_penalty"]:
             out["gp"] = losses.gradient_penalty(self.discriminator, x_real, x_fake, labels,
                                                 alpha=self._interpolation_weights(x_real),
@@ -274,10 +278,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
             real_logits, fake_logits = self._discriminate_pair(x_real, x_fake, labels)
             d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits,
                                                   self._recipe["label_smoothing"])
-            penalties, penalty = self._penalties(x_real, x_fake, labels)
-            if self.lecam_ema is not None:
-                penalties["lecam"] = self.lecam_ema.penalty(real_logits, fake_logits)
-                penalty += self._recipe["lecam"] * penalties["lecam"]
+            penalties, penalty = self._penalties(x_real, x_fake, labels,
+                                                 (real_logits, fake_logits))
             scaled = T.objective(self.d_optimizer, d_loss + penalty)
         norm = T.minimize(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         if self.lecam_ema is not None:
@@ -329,10 +331,8 @@ class GAN(I.ArrayFitMixin, keras.Model):
             real_logits = self._discriminate(x_real, labels, training=False)
             fake_logits = self._discriminate(x_fake, labels, training=False)
             d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits, 0.0)
-            penalties, penalty = self._penalties(x_real, x_fake, labels, training=False)
-            if self.lecam_ema is not None:
-                penalties["lecam"] = self.lecam_ema.penalty(real_logits, fake_logits)
-                penalty += self._recipe["lecam"] * penalties["lecam"]
+            penalties, penalty = self._penalties(x_real, x_fake, labels,
+                                                 (real_logits, fake_logits), training=False)
             total = d_loss + penalty
         d_grads = d_tape.gradient(total, self.discriminator.trainable_variables)
         if self._ada:
@@ -345,54 +345,6 @@ class GAN(I.ArrayFitMixin, keras.Model):
             "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
             "d_fake": ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))),
             "d_grad_norm": T.global_norm(d_grads), "g_grad_norm": T.global_norm(g_grads)})
-
-    # ------------------------------------------------------------------- pure losses, use
-    def discriminator_loss(self, x_real, z, labels=None):
-        """The pure adversarial discriminator loss (no penalty/smoothing/noise, inference mode).
-
-        Args:
-            x_real: a batch of real images.
-            z: noise of shape ``(batch, latent_dim)``.
-            labels: class labels (conditional GAN only).
-
-        Returns:
-            A float32 scalar tensor, deterministic given its inputs.
-
-        Example:
-            >>> z = gan.sample_noise(8, seed=0)
-            >>> float(gan.discriminator_loss(x[:8], z)) == float(gan.discriminator_loss(x[:8], z))
-            True
-        """
-        x_fake = self.generator(self._g_inputs(z, labels), training=False)
-        real = self.discriminator(self._d_inputs(x_real, labels), training=False)
-        fake = self.discriminator(self._d_inputs(x_fake, labels), training=False)
-        return self.adversarial_loss.d_loss(real, fake, 0.0)
-
-    def generator_loss(self, z, labels=None, x_real=None):
-        """The pure adversarial generator loss (inference mode), deterministic given ``z``.
-
-        Args:
-            z: noise of shape ``(batch, latent_dim)``.
-            labels: class labels (conditional GAN only).
-            x_real: real images; required by losses that compare fakes with reals
-                (``"relativistic_average"``), ignored otherwise.
-
-        Returns:
-            A float32 scalar tensor.
-
-        Example:
-            >>> gan.generator_loss(gan.sample_noise(8, seed=0)).shape
-            TensorShape([])
-        """
-        x_fake = self.generator(self._g_inputs(z, labels), training=False)
-        fake = self.discriminator(self._d_inputs(x_fake, labels), training=False)
-        if not self.adversarial_loss.g_needs_real:
-            return self.adversarial_loss.g_loss(fake)
-        if x_real is None:
-            raise ValueError(f"The {self.adversarial_loss.name!r} generator loss compares fakes "
-                             f"with real images: pass `x_real`.")
-        real = self.discriminator(self._d_inputs(x_real, labels), training=False)
-        return self.adversarial_loss.g_loss(fake, real)
 
     def call(self, inputs, training=False):
         """Generate from given noise (``[z, labels]`` when conditional); EMA when not training."""
