@@ -284,6 +284,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="TF threads per run")
     parser.add_argument("--quick", action="store_true", help="1 seed, 20 CPU-s")
     parser.add_argument("--out", default=None, help="folder for results.json and the figure")
+    parser.add_argument("--from-results", default=None, metavar="JSON[,JSON]",
+                        help="print the table (and with --out, draw the figure) of saved runs")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -291,6 +293,14 @@ def main(argv=None):
     if args.worker:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         print(json.dumps(worker(json.loads(args.worker), args.seed, checkpoints)))
+        return 0
+    if args.from_results:
+        rows = [r for path in args.from_results.split(",") for r in json.load(open(path))]
+        names = list(dict.fromkeys(r["recipe"] for r in rows))
+        checkpoints = sorted({r["budget"] for r in rows})
+        print(table(rows, names, checkpoints))
+        if args.out:
+            _save_figure(rows, names, checkpoints, args.out)
         return 0
     if args.quick:
         args.seeds, checkpoints = "0", [20]
@@ -316,11 +326,16 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "results.json"), "w") as f:
             json.dump(rows, f, indent=1)
-        from _recipe_figure import recipe_figure
-
-        recipe_figure(rows, names, checkpoints).savefig(os.path.join(args.out, "recipes.png"),
-                                                        dpi=100)
+        _save_figure(rows, names, checkpoints, args.out)
     return 0
+
+
+def _save_figure(rows, names, checkpoints, out):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _recipe_figure import recipe_figure
+
+    os.makedirs(out, exist_ok=True)
+    recipe_figure(rows, names, checkpoints).savefig(os.path.join(out, "recipes.png"), dpi=100)
 
 
 if __name__ == "__main__":
