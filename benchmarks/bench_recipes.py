@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -295,7 +296,7 @@ def main(argv=None):
         print(json.dumps(worker(json.loads(args.worker), args.seed, checkpoints)))
         return 0
     if args.from_results:
-        rows = [r for path in args.from_results.split(",") for r in json.load(open(path))]
+        rows = [r for path in args.from_results.split(",") for r in _load_rows(path)]
         names = list(dict.fromkeys(r["recipe"] for r in rows))
         checkpoints = sorted({r["budget"] for r in rows})
         print(table(rows, names, checkpoints))
@@ -328,6 +329,27 @@ def main(argv=None):
             json.dump(rows, f, indent=1)
         _save_figure(rows, names, checkpoints, args.out)
     return 0
+
+
+_LINE = re.compile(r"^\s+(\S+)\s+seed (\d+)\s+(\d+) CPU-s: classes\s+(\d+)/10\s+FID\s+(\S+)"
+                   r"\s+KID\s+(\S+)\s+D acc (\S+)\s+epochs (\d+)")
+
+
+def _load_rows(path):
+    """Rows from a ``results.json``, or parsed from the printed lines of a run's log."""
+    if path.endswith(".json"):
+        with open(path) as f:
+            return json.load(f)
+    rows = []
+    with open(path) as f:
+        for line in f:
+            m = _LINE.match(line)
+            if m:
+                fid = float(m[5])
+                rows.append({"recipe": m[1], "seed": int(m[2]), "budget": int(m[3]),
+                             "classes": int(m[4]), "fid": fid, "kid": float(m[6]),
+                             "d_acc": float(m[7]), "epochs": int(m[8]), "nan": fid != fid})
+    return rows
 
 
 def _save_figure(rows, names, checkpoints, out):
