@@ -61,11 +61,24 @@ def test_import_leaves_os_environ_unchanged():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
 
 
-def test_import_tfgenopt_alone_does_not_load_tensorflow_or_pyplot():
-    out = _python("import sys, tfgenopt\n"
-                  "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib.pyplot') "
-                  "if m in sys.modules))")
-    assert out.stdout.strip() == "[]"
+def test_keras_load_model_works_right_after_import_tfgenopt(tmp_path):
+    path = tmp_path / "gan.keras"
+    _python("import tfgenopt as tg\n"
+            "g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=64)\n"
+            "d = tg.builders.dense_discriminator(input_dim=64, hidden=(8,))\n"
+            "gan = tg.models.GAN(g, d, latent_dim=4); gan.compile()\n"
+            f"gan.save({str(path)!r})\n")
+    out = _python("import keras, tfgenopt\n"  # a fresh process: no tfgenopt name touched
+                  f"print(type(keras.saving.load_model({str(path)!r})).__name__)")
+    assert out.stdout.strip().splitlines()[-1] == "GAN"
+
+
+@pytest.mark.parametrize("argv", [["tfgenopt", "demo"], ["/usr/bin/tfgenopt"]])
+def test_the_command_lines_process_defers_tensorflow_to_the_command(argv):
+    out = _python(f"import sys; sys.argv = {argv!r}\n"
+                  "import tfgenopt\n"
+                  "print('tensorflow' in sys.modules, tfgenopt._in_the_command_line())")
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_figures_are_not_registered_with_pyplot():

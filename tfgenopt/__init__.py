@@ -1,13 +1,17 @@
 """tfgenopt: train, diagnose and tune generative Keras models (GANs, VAEs, autoencoders).
 
-``import tfgenopt`` has no side effects: it sets no environment variable, switches no
-matplotlib backend and does not import TensorFlow. Each submodule (``tfgenopt.models``,
-``tfgenopt.callbacks``...) is imported on first use, which also registers its Keras
-serializable classes: touch it (``tg.models``) or import it (``import tfgenopt.models``) before
-``keras.saving.load_model`` in a fresh process.
+``import tfgenopt`` sets no environment variable and switches no matplotlib backend. It loads
+every submodule, which registers tfgenopt's Keras serializable classes, so
+``keras.saving.load_model("gan.keras")`` works right after ``import tfgenopt`` in a fresh
+process, as Keras users expect. The one exception is the ``tfgenopt`` command's own process
+(the console script or ``python -m tfgenopt``): there the submodules load on first use, so
+that the command can import TensorFlow itself with its start-up noise filtered
+(``tfgenopt.cli``).
 """
 
 import importlib as _importlib
+import os as _os
+import sys as _sys
 
 from tfgenopt.version import __version__
 
@@ -22,6 +26,14 @@ __all__ = ["__version__", "data", "builders", "models", "losses", "schedules", "
            "lr_find"]
 
 
+def _in_the_command_line():
+    """True in the ``tfgenopt`` command's own process (console script or ``python -m``)."""
+    if _sys.argv and _os.path.basename(_sys.argv[0]) in ("tfgenopt", "tfgenopt.exe"):
+        return True
+    argv = list(getattr(_sys, "orig_argv", ()))
+    return any(a == "-m" and b == "tfgenopt" for a, b in zip(argv, argv[1:]))
+
+
 def __getattr__(name):
     if name in _SUBMODULES:
         return _importlib.import_module(f"tfgenopt.{name}")
@@ -34,3 +46,8 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+if not _in_the_command_line():
+    for _name in _SUBMODULES:  # registers the serializable classes with Keras
+        globals()[_name] = _importlib.import_module(f"tfgenopt.{_name}")
