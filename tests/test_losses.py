@@ -74,7 +74,7 @@ class TestLossClosedForms:
 class TestRegistry:
     def test_every_promised_name_is_registered(self):
         assert set(losses.names()) == {"minimax", "non_saturating", "hinge", "wasserstein",
-                                       "least_squares"}
+                                       "least_squares", "relativistic_average"}
 
     def test_get_returns_the_named_loss_and_passes_instances_through(self):
         assert losses.get("hinge") is losses.hinge
