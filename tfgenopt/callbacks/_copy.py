@@ -5,17 +5,18 @@ from __future__ import annotations
 import copy
 
 
-def deepcopy_sharing(callback, memo, shared):
+def deepcopy_sharing(callback, memo, shared, dropped=("_model",)):
     """A deep copy of ``callback`` whose attributes named in ``shared`` are the same objects.
 
     Keras Tuner deep-copies callbacks for every trial; real images and a feature extractor are
-    read-only, so each copy shares them instead of duplicating them. ``_model`` is dropped (a
-    copy is attached to its own model by ``fit``).
+    read-only, so each copy shares them instead of duplicating them. Attributes in ``dropped``
+    become None (by default ``_model``: a copy is attached to its own model by ``fit``).
 
     Args:
         callback: the callback being copied.
         memo: the ``copy.deepcopy`` memo dict.
         shared: attribute names to share, not copy.
+        dropped: attribute names set to None in the copy (a writer, a model).
 
     Returns:
         The copy.
@@ -34,7 +35,7 @@ def deepcopy_sharing(callback, memo, shared):
     for key, value in callback.__dict__.items():
         if key in shared:
             clone.__dict__[key] = value
-        elif key == "_model":
+        elif key in dropped:
             clone.__dict__[key] = None
         else:
             clone.__dict__[key] = copy.deepcopy(value, memo)

@@ -143,11 +143,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self.seed = check_int("seed", seed)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.verbose = check_int("verbose", verbose, minimum=0)
-        if not (extractor is None or isinstance(extractor, str)
-                or isinstance(extractor, (keras.Model, _features.FeatureExtractor))):
-            raise TypeError("`extractor` must be None, a name, a weights path, a keras.Model or "
-                            f"a FeatureExtractor; received {type(extractor).__name__}.")
-        self.extractor = extractor
+        self.extractor = _features.check_extractor_argument(extractor)
         self._real_x, self._real_y = x, labels
         self._extractor = None
         self._reset()

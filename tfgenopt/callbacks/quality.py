@@ -161,10 +161,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.value_range = (None if value_range is None
                             else _features._check_range("value_range", value_range))
         self.verbose = check_int("verbose", verbose, minimum=0)
-        if not (extractor is None or isinstance(extractor, str)
-                or isinstance(extractor, (keras.Model, _features.FeatureExtractor))):
-            raise TypeError("`extractor` must be None, a name, a weights path, a keras.Model or "
-                            f"a FeatureExtractor; received {type(extractor).__name__}.")
+        _features.check_extractor_argument(extractor)
         self.metrics = metrics
         self.n_samples = n_samples
         self.kid_subset_size = kid_subset_size

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 
 import keras
@@ -10,6 +9,7 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.plotting.training import image_grid_array
 
 __all__ = ["SampleGrid"]
@@ -104,16 +104,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __deepcopy__(self, memo):
         """Deep copies (Keras Tuner) share the input batch and never carry a summary writer."""
-        clone = self.__class__.__new__(self.__class__)
-        memo[id(self)] = clone
-        for key, value in self.__dict__.items():
-            if key in ("inputs", "_model"):
-                clone.__dict__[key] = value
-            elif key == "_writer":
-                clone.__dict__[key] = None
-            else:
-                clone.__dict__[key] = copy.deepcopy(value, memo)
-        return clone
+        return deepcopy_sharing(self, memo, shared=("inputs", "_model"), dropped=("_writer",))
 
     def _resolved_mode(self):
         if self.mode != "auto":

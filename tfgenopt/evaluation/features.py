@@ -379,3 +379,25 @@ def extract_features(images, extractor=None, batch_size=256, verbose=0, value_ra
         (360, 128)
     """
     return get_extractor(extractor).features(images, batch_size, verbose, value_range)
+
+
+def check_extractor_argument(extractor):
+    """Return ``extractor`` if it can name or be a feature extractor, else raise ``TypeError``.
+
+    Args:
+        extractor: None (the cached digits classifier), a name or weights path, a
+            ``keras.Model`` or a :class:`FeatureExtractor`.
+
+    Returns:
+        ``extractor`` unchanged.
+
+    Example:
+        >>> check_extractor_argument(None) is None
+        True
+    """
+    import keras
+
+    if not (extractor is None or isinstance(extractor, (str, keras.Model, FeatureExtractor))):
+        raise TypeError("`extractor` must be None, a name, a weights path, a keras.Model or "
+                        f"a FeatureExtractor; received {type(extractor).__name__}.")
+    return extractor
