@@ -243,13 +243,13 @@ def run_all(names, recipes, seeds, checkpoints, jobs, threads):
     return rows
 
 
-def _spread(values):
+def _spread(values, digits=2):
     values = [v for v in values if v == v]
     if not values:
         return "nan"
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:7.2f} ± {sd:5.2f}"
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
 def table(rows, names, checkpoints):
@@ -266,7 +266,7 @@ def table(rows, names, checkpoints):
             lines.append(
                 f"| {name} | {budget} ({budget // 2}) | {statistics.fmean(classes):.1f} "
                 f"({min(classes)}) | {_spread([r['fid'] for r in sel])} "
-                f"| {_spread([r['kid'] for r in sel])} "
+                f"| {_spread([r['kid'] for r in sel], 3)} "
                 f"| {statistics.fmean(r['d_acc'] for r in sel):.2f} | {fails}/{len(sel)} |")
     return "\n".join(lines)
 
