@@ -231,12 +231,10 @@ class CollapseMonitor(keras.callbacks.Callback):
 
     # --------------------------------------------------------------------------- acting
     def _snapshot(self):
-        return {name: net.get_weights() for name, net in protocol.networks(self.model).items()}
+        return protocol.snapshot_networks(self.model)
 
     def _restore(self):
-        for name, net in protocol.networks(self.model).items():
-            if name in self._healthy_weights:
-                net.set_weights(self._healthy_weights[name])
+        protocol.restore_networks(self.model, self._healthy_weights)
 
     def _lower_learning_rates(self):
         changed = {}

@@ -182,12 +182,10 @@ class EarlyStopping(keras.callbacks.Callback):
         return value > reference + self.min_delta
 
     def _snapshot(self):
-        return {name: net.get_weights() for name, net in protocol.networks(self.model).items()}
+        return protocol.snapshot_networks(self.model)
 
     def _restore(self):
-        for name, net in protocol.networks(self.model).items():
-            if name in self.best_weights:
-                net.set_weights(self.best_weights[name])
+        protocol.restore_networks(self.model, self.best_weights)
 
     def _smooth(self, value):
         self._history.append(value)

@@ -20,7 +20,7 @@ measured. See :func:`set_carried_keys` and :func:`carried_keys`.
 
 from __future__ import annotations
 
-__all__ = ["networks", "optimizers", "lr_log_key", "trainable_variables", "set_carried_keys",
+__all__ = ["networks", "snapshot_networks", "restore_networks", "optimizers", "lr_log_key", "trainable_variables", "set_carried_keys",
            "carried_keys"]
 
 
@@ -37,6 +37,36 @@ def networks(model):
     if callable(fn):
         return dict(fn())
     return {"model": model}
+
+
+
+def snapshot_networks(model):
+    """``{name: weights}`` of every network in :func:`networks` (NumPy copies).
+
+    Example:
+        >>> import keras
+        >>> m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> list(snapshot_networks(m))
+        ['model']
+    """
+    return {name: net.get_weights() for name, net in networks(model).items()}
+
+
+def restore_networks(model, weights):
+    """Set every network named in ``weights`` (from :func:`snapshot_networks`) back.
+
+    Example:
+        >>> import keras
+        >>> m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> saved = snapshot_networks(m)
+        >>> _ = m.layers[0].kernel.assign([[5.0]])
+        >>> restore_networks(m, saved)
+        >>> bool(m.layers[0].kernel.numpy()[0, 0] == saved["model"][0][0, 0])
+        True
+    """
+    for name, net in networks(model).items():
+        if name in weights:
+            net.set_weights(weights[name])
 
 
 def optimizers(model):
