@@ -184,7 +184,7 @@ def test_a_failed_tune_run_leaves_no_results(files, tmp_path, capsys):
 def test_the_readme_reports_the_sweep_size():
     from tests.test_bad_input import C
 
-    with open(os.path.join(os.path.dirname(__file__), "..", "README.md")) as fh:
+    with open(os.path.join(os.path.dirname(__file__), "..", "docs", "reliability.md")) as fh:
         readme = " ".join(fh.read().split())
     total = len(C) + len(CASES)
     assert (f"{total} bad-input cases tried, {total} passed ({len(C)} through the Python API, "
