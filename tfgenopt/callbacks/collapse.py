@@ -14,6 +14,7 @@ import numpy as np
 from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
 from tfgenopt.callbacks._copy import deepcopy_sharing
+from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
 from tfgenopt.callbacks.early_stopping import sample_diversity
 from tfgenopt.evaluation import features as _features
@@ -38,7 +39,7 @@ def default_min_classes(num_classes):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class CollapseMonitor(keras.callbacks.Callback):
+class CollapseMonitor(MonitorCallback):
     """Watch generated samples for mode collapse; stop the run or apply a remedy.
 
     At the end of due epochs (``every=k``: epochs ``k, 2k, ...`` and the last one, see
@@ -56,8 +57,8 @@ class CollapseMonitor(keras.callbacks.Callback):
     diversity is below ``threshold``, for ``patience`` measured epochs in a row, from epoch
     index ``start_epoch`` on (an untrained generator is not "collapsed", just untrained).
 
-    * ``action="stop"``: sets ``model.stop_training``; :attr:`reason` (and
-      ``model.stop_reason``) says why.
+    * ``action="stop"``: sets ``model.stop_training``; :attr:`reason` (also
+      ``stopped_reason`` and ``model.stop_reason``) says why.
     * ``action="remedy"``: restores every network's weights (``model.networks()``) from the
       last healthy measured epoch, multiplies every optimizer's learning rate
       (``model.optimizers_by_name()``) by ``lr_factor``, and raises the augmentation
@@ -110,7 +111,7 @@ class CollapseMonitor(keras.callbacks.Callback):
                  action="stop", patience=1, start_epoch=0, lr_factor=0.5, augment_step=0.2,
                  max_remedies=3, n_samples=None, extractor=None, labels=None, min_share=0.1,
                  value_range=None, seed=0, batch_size=256, verbose=0):
-        super().__init__()
+        super().__init__(monitor=None, verbose=verbose)
         if isinstance(x_reference, tuple) and len(x_reference) == 2 and labels is None:
             x_reference, labels = x_reference
         x = None
@@ -142,14 +143,17 @@ class CollapseMonitor(keras.callbacks.Callback):
                             else _features._check_range("value_range", value_range))
         self.seed = check_int("seed", seed)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.verbose = check_int("verbose", verbose, minimum=0)
         self.extractor = _features.check_extractor_argument(extractor)
         self._real_x, self._real_y = x, labels
         self._extractor = None
         self._reset()
 
+    @property
+    def reason(self):
+        """Why the monitor stopped the run (None while it has not)."""
+        return self.stopped_reason
+
     def _reset(self):
-        self.reason = None
         self.remedies = []
         self.history = {}
         self.evaluated_epochs = []
@@ -164,6 +168,7 @@ class CollapseMonitor(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------------ measuring
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._reset()
         if not callable(getattr(self.model, "generate", None)):
             raise TypeError("CollapseMonitor needs a model with a `generate(n, seed=...)` method "
@@ -230,12 +235,6 @@ class CollapseMonitor(keras.callbacks.Callback):
         return "mode collapse: " + " and ".join(reasons) if reasons else None
 
     # --------------------------------------------------------------------------- acting
-    def _snapshot(self):
-        return protocol.snapshot_networks(self.model)
-
-    def _restore(self):
-        protocol.restore_networks(self.model, self._healthy_weights)
-
     def _lower_learning_rates(self):
         changed = {}
         for name, opt in protocol.optimizers(self.model).items():
@@ -259,7 +258,7 @@ class CollapseMonitor(keras.callbacks.Callback):
     def _remedy(self, epoch, reason):
         actions = []
         if self._healthy_weights is not None:
-            self._restore()
+            self._restore(self._healthy_weights)
             actions.append(f"restored the weights of epoch {self._healthy_epoch + 1}")
         lrs = self._lower_learning_rates()
         if lrs:
@@ -271,13 +270,6 @@ class CollapseMonitor(keras.callbacks.Callback):
         self._streak = 0
         if self.verbose:
             print(f"\nEpoch {epoch + 1}: {reason}; remedy: {'; '.join(actions) or 'none'}.")
-
-    def _stop(self, epoch, reason):
-        self.reason = reason
-        self.model.stop_training = True
-        self.model.stop_reason = reason
-        if self.verbose:
-            print(f"\nEpoch {epoch + 1}: stopping: {reason}.")
 
     def on_epoch_end(self, epoch, logs=None):
         epochs = (self.params or {}).get("epochs")

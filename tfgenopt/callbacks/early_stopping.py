@@ -15,7 +15,8 @@ Everything ``keras.callbacks.EarlyStopping`` does (``monitor``, ``mode``, ``min_
 * optional smoothing of a noisy monitor (``"ema"`` or ``"median"`` over a window).
 
 Why a run stopped is kept in ``callback.stopped_reason`` and ``model.stop_reason`` and printed
-once. Put ``QualityMonitor`` BEFORE this callback when monitoring its keys.
+once. Put ``QualityMonitor`` BEFORE this callback when monitoring its keys (the order is
+checked at the first epoch: :class:`tfgenopt.callbacks.MonitorCallback`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ import keras
 import numpy as np
 
 from tfgenopt._validation import check_choice, check_float, check_int
-from tfgenopt.callbacks._monitor import read_value, resolve_mode, warn_missing
-from tfgenopt.models import protocol
+from tfgenopt.callbacks._monitor import MonitorCallback, read_value
 
 __all__ = ["EarlyStopping", "sample_diversity"]
 
@@ -64,13 +64,14 @@ def _optional_float(name, value, **kwargs):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class EarlyStopping(keras.callbacks.Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when a monitored value stops improving, diverges or a GAN collapses.
 
     Args:
         monitor: the ``logs`` key to watch (``"val_loss"``, ``"val_kid"``, ``"g_loss"``, ...).
         mode: ``"auto"`` (inferred from the name; unknown names raise), ``"min"`` or ``"max"``.
-        min_delta: the smallest change that counts as an improvement.
+        min_delta: the smallest change that counts as an improvement (its absolute value, as
+            in Keras; an improvement must beat the best by more than it).
         patience: epochs without improvement before stopping.
         baseline: a value to beat; the wait is reset only by epochs beating it.
         start_from_epoch: epochs to wait before watching (warm-up).
@@ -114,10 +115,7 @@ class EarlyStopping(keras.callbacks.Callback):
                  smoothing_window=5, smoothing_factor=0.6, d_loss_floor=None,
                  d_collapse_patience=3, d_loss_key="d_loss", diversity_floor=None,
                  diversity_patience=2, diversity_samples=64, seed=0, verbose=1):
-        super().__init__()
-        self.mode = resolve_mode(monitor, mode)
-        self.monitor = monitor
-        self.min_delta = abs(check_float("min_delta", min_delta))
+        super().__init__(monitor, mode, min_delta, verbose)
         self.patience = check_int("patience", patience, minimum=0)
         self.baseline = _optional_float("baseline", baseline)
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
@@ -144,15 +142,12 @@ class EarlyStopping(keras.callbacks.Callback):
         self.diversity_patience = check_int("diversity_patience", diversity_patience, minimum=1)
         self.diversity_samples = check_int("diversity_samples", diversity_samples, minimum=2)
         self.seed = check_int("seed", seed, minimum=0)
-        self.verbose = check_int("verbose", verbose, minimum=0)
         self._reset()
 
     # -- state ---------------------------------------------------------------------------------
     def _reset(self):
         self.wait = 0
-        self.stopped_epoch = 0
-        self.stopped_reason = None
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self._initial_best()
         self.best_epoch = None
         self.best_weights = None
         self._history = []
@@ -160,10 +155,10 @@ class EarlyStopping(keras.callbacks.Callback):
         self._smoothed = None
         self._d_below = 0
         self._div_below = 0
-        self._warned_missing = False
         self._initial_weights = None
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._reset()
         if self.diversity_floor is not None and not callable(getattr(self.model, "generate",
                                                                      None)):
@@ -174,19 +169,6 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.restore_best_weights:  # what to restore if the very first epoch diverges
             self._initial_weights = self._snapshot()
 
-    def _is_better(self, value, reference):
-        if reference is None:
-            return True
-        if self.mode == "min":
-            return value < reference - self.min_delta
-        return value > reference + self.min_delta
-
-    def _snapshot(self):
-        return protocol.snapshot_networks(self.model)
-
-    def _restore(self):
-        protocol.restore_networks(self.model, self.best_weights)
-
     def _smooth(self, value):
         self._history.append(value)
         if self.smoothing == "ema":
@@ -196,14 +178,6 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.smoothing == "median":
             return float(np.median(self._history[-self.smoothing_window:]))
         return value
-
-    def _stop(self, epoch, reason):
-        self.stopped_epoch = epoch
-        self.stopped_reason = reason
-        self.model.stop_training = True
-        self.model.stop_reason = reason
-        if self.verbose:
-            print(f"\nEpoch {epoch + 1}: early stopping: {reason}")
 
     # -- the checks, in order ------------------------------------------------------------------
     def _non_finite(self, logs, current):
@@ -245,7 +219,7 @@ class EarlyStopping(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        current = read_value(logs, self.monitor)
+        current = self._monitored_value(logs)
         reason = self._non_finite(logs, current) or self._diverged(current)
         if reason is None:
             reason = self._collapsed(logs)
@@ -253,13 +227,11 @@ class EarlyStopping(keras.callbacks.Callback):
             self._stop(epoch, reason)
             return
         if current is None:
-            if not self._warned_missing:
-                self._warned_missing = True
-                warn_missing("EarlyStopping", self.monitor, logs)
+            self._warn_missing_once(logs)
             return
         # A value carried from an earlier epoch (QualityMonitor, every > 1) was not measured on
         # these weights: it counts towards patience but is never smoothed in nor taken as best.
-        carried = self.monitor in protocol.carried_keys(self.model)
+        carried = self._is_carried()
         if carried:
             value = self._smoothed if self._smoothed is not None else current
         else:
@@ -271,12 +243,12 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self._snapshot()  # something to restore even if never better
         self.wait += 1
-        if not carried and self._is_better(value, self.best):
+        if not carried and self._is_improvement(value, self.best):
             self.best = value
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self._snapshot()
-            if self.baseline is None or self._is_better(value, self.baseline):
+            if self.baseline is None or self._is_improvement(value, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -295,7 +267,7 @@ class EarlyStopping(keras.callbacks.Callback):
                     f"epoch {self.best_epoch + 1}"
                 print(
                     f"Restoring the weights of {sorted(self.best_weights)} from {at}.")
-            self._restore()
+            self._restore(self.best_weights)
 
     def get_config(self):
         return {"monitor": self.monitor, "mode": self.mode, "min_delta": self.min_delta,

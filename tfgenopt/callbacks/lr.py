@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from tfgenopt._validation import check_float, check_int
-from tfgenopt.callbacks._monitor import read_value, resolve_mode, warn_missing
+from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
 from tfgenopt.models import protocol
 
@@ -113,7 +113,7 @@ class LearningRateLogger(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class ReduceLROnPlateau(keras.callbacks.Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply every optimizer's learning rate by ``factor`` when ``monitor`` stops improving.
 
     Like ``keras.callbacks.ReduceLROnPlateau`` (``patience``, ``min_delta``, ``cooldown``,
@@ -122,14 +122,16 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     missing from a ``factor`` dict is left alone. Direction is inferred from the monitored name
     (``mode="auto"``; ``val_kid`` down, ``val_coverage`` up). The rates used during the epoch
     are written into ``logs`` (``lr`` or ``d_lr``/``g_lr``) before any reduction, as Keras does. Optimizers driven by a
-    ``LearningRateSchedule`` are skipped with a ``UserWarning``.
+    ``LearningRateSchedule`` are skipped with a ``UserWarning``. A value carried over from an
+    earlier epoch (``model.carried_log_keys``) never counts as an improvement.
 
     Args:
         monitor: the ``logs`` key to watch.
         factor: multiplier in (0, 1), or ``{optimizer name: multiplier}``.
         patience: epochs without improvement before reducing.
         mode: ``"auto"``, ``"min"`` or ``"max"``.
-        min_delta: the smallest change that counts as an improvement.
+        min_delta: the smallest change that counts as an improvement (its absolute value, as
+            in Keras; an improvement must beat the best by more than it).
         cooldown: epochs to wait after a reduction before counting again.
         min_lr: lower bound of the rate, a float or ``{optimizer name: float}``.
         verbose: 1 prints a line at each reduction.
@@ -143,30 +145,21 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0, verbose=0):
-        super().__init__()
-        self.mode = resolve_mode(monitor, mode)
-        self.monitor = monitor
+        super().__init__(monitor, mode, min_delta, verbose)
         self.factor = _per_optimizer("factor", factor, 0.0, 1.0, False, False)
         self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_float("min_delta", min_delta, minimum=0.0)
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
         self.min_lr = _per_optimizer("min_lr", min_lr, 0.0, None)
-        self.verbose = check_int("verbose", verbose, minimum=0)
         self._reset()
 
     def _reset(self):
-        self.best = np.inf if self.mode == "min" else -np.inf
+        self.best = self._initial_best()
         self.wait = 0
         self.cooldown_counter = 0
         self.reductions = []  # (epoch, {log key: new rate})
-        self._warned_missing = False
-
-    def _improved(self, current):
-        if self.mode == "min":
-            return current < self.best - self.min_delta
-        return current > self.best + self.min_delta
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._reset()
         opts = protocol.optimizers(self.model)
         if not opts:
@@ -205,16 +198,14 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         for name, opt in protocol.optimizers(self.model).items():  # the rates of this epoch
             logs[protocol.lr_log_key(name)] = get_lr(opt)
-        current = read_value(logs, self.monitor)
+        current = self._monitored_value(logs)
         if current is None:
-            if not self._warned_missing:
-                self._warned_missing = True
-                warn_missing("ReduceLROnPlateau", self.monitor, logs)
+            self._warn_missing_once(logs)
         elif np.isfinite(current):
             if self.cooldown_counter > 0:
                 self.cooldown_counter -= 1
                 self.wait = 0
-            if self._improved(current):
+            if not self._is_carried() and self._is_improvement(current, self.best):
                 self.best = current
                 self.wait = 0
             elif self.cooldown_counter == 0:

@@ -16,12 +16,21 @@ Callbacks talk to each other through one model attribute, ``model.carried_log_ke
 measured (a ``QualityMonitor`` with ``every > 1`` writes them so every epoch has the key). A
 monitor must not take a carried value as a new best: the weights of that epoch were never
 measured. See :func:`set_carried_keys` and :func:`carried_keys`.
+
+The callback-order contract: a callback that WRITES keys into ``logs`` (``QualityMonitor``,
+``CollapseMonitor``) announces them in its ``on_train_begin`` with :func:`announce_keys` and
+withdraws them in ``on_train_end`` (:func:`withdraw_keys`). Keras calls ``on_train_begin`` in
+list order, so a monitor that takes :func:`announcement_mark` in its own ``on_train_begin``
+knows, at its first epoch, which keys come from callbacks listed before it
+(``announced_keys(model, until=mark)``) and which from callbacks listed after it
+(``announced_keys(model, since=mark)``): reading a key only the later ones write is an error.
 """
 
 from __future__ import annotations
 
-__all__ = ["networks", "snapshot_networks", "restore_networks", "optimizers", "lr_log_key", "trainable_variables", "set_carried_keys",
-           "carried_keys"]
+__all__ = ["networks", "snapshot_networks", "restore_networks", "optimizers", "lr_log_key",
+           "trainable_variables", "set_carried_keys", "carried_keys", "announce_keys",
+           "withdraw_keys", "announced_keys", "announcement_mark"]
 
 
 def networks(model):
@@ -37,7 +46,6 @@ def networks(model):
     if callable(fn):
         return dict(fn())
     return {"model": model}
-
 
 
 def snapshot_networks(model):
@@ -127,3 +135,87 @@ def carried_keys(model):
         frozenset()
     """
     return frozenset(getattr(model, "carried_log_keys", None) or ())
+
+
+_ANNOUNCEMENTS = "log_key_announcements"  # ((sequence, id(producer), name, keys), ...)
+_MAX_ANNOUNCEMENTS = 64
+
+
+def _announcements(model):
+    return tuple(getattr(model, _ANNOUNCEMENTS, None) or ())
+
+
+def announce_keys(model, producer, keys):
+    """Record on ``model`` that ``producer`` writes ``keys`` into ``logs`` in this run.
+
+    Call it from the producer's ``on_train_begin``; a producer's earlier announcement is
+    replaced. See the module docstring for the order contract.
+
+    Args:
+        model: the model being trained.
+        producer: the callback (its class name is what messages show) or a name.
+        keys: the ``logs`` keys it writes.
+
+    Example:
+        >>> import keras
+        >>> m = keras.Sequential([keras.layers.Dense(1)])
+        >>> mark = announcement_mark(m)
+        >>> announce_keys(m, "QualityMonitor", ["val_fid"])
+        >>> announced_keys(m, since=mark), announced_keys(m, until=mark)
+        ({'val_fid': 'QualityMonitor'}, {})
+    """
+    name = producer if isinstance(producer, str) else type(producer).__name__
+    entries = tuple(e for e in _announcements(model) if e[1] != id(producer))
+    sequence = max((e[0] for e in _announcements(model)), default=0) + 1
+    entry = (sequence, id(producer), name, tuple(str(k) for k in keys))
+    setattr(model, _ANNOUNCEMENTS, (entries + (entry,))[-_MAX_ANNOUNCEMENTS:])
+
+
+def withdraw_keys(model, producer):
+    """Remove ``producer``'s announcement (call it from its ``on_train_end``).
+
+    Example:
+        >>> import keras
+        >>> m = keras.Sequential([keras.layers.Dense(1)])
+        >>> announce_keys(m, "QualityMonitor", ["val_fid"])
+        >>> withdraw_keys(m, "QualityMonitor")
+        >>> announced_keys(m)
+        {}
+    """
+    entries = tuple(e for e in _announcements(model) if e[1] != id(producer))
+    setattr(model, _ANNOUNCEMENTS, entries)
+
+
+def announcement_mark(model):
+    """The position of the latest announcement on ``model`` (0 when none): a consumer's mark.
+
+    Example:
+        >>> import keras
+        >>> announcement_mark(keras.Sequential([keras.layers.Dense(1)]))
+        0
+    """
+    return max((e[0] for e in _announcements(model)), default=0)
+
+
+def announced_keys(model, since=0, until=None):
+    """``{key: producer name}`` of the announcements after mark ``since`` and up to ``until``.
+
+    Args:
+        model: the model.
+        since: only announcements made after this :func:`announcement_mark`.
+        until: only announcements made up to this mark (None: all).
+
+    Returns:
+        A dict; a key announced twice names its first producer.
+
+    Example:
+        >>> import keras
+        >>> announced_keys(keras.Sequential([keras.layers.Dense(1)]))
+        {}
+    """
+    out = {}
+    for sequence, _, name, keys in sorted(_announcements(model)):
+        if sequence > since and (until is None or sequence <= until):
+            for key in keys:
+                out.setdefault(key, name)
+    return out
