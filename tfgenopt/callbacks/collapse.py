@@ -25,7 +25,7 @@ __all__ = ["CollapseMonitor", "default_min_classes"]
 
 LOG_KEYS = ("val_coverage", "val_coverage_count", "val_diversity", "collapse",
             "collapse_remedies")
-_SHARED = ("_real_x", "_real_y", "_extractor", "extractor")
+_SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
 
 
 def default_min_classes(num_classes):
@@ -94,6 +94,9 @@ class CollapseMonitor(MonitorCallback):
         seed: seed of the generated samples.
         batch_size: images per classifier pass.
         verbose: 1 prints each stop and remedy.
+        sample_fn: a callable ``fn(n, seed)`` returning ``n`` samples, for a model without
+            ``generate`` (see ``tfgenopt.models.protocol.sampler``; a keras.io-style
+            ``generator`` with ``latent_dim`` works without it).
 
     Example:
         >>> cb = CollapseMonitor(action="remedy", lr_factor=0.5, start_epoch=5)
@@ -110,8 +113,9 @@ class CollapseMonitor(MonitorCallback):
     def __init__(self, x_reference=None, every=1, min_classes=None, threshold=0.5,
                  action="stop", patience=1, start_epoch=0, lr_factor=0.5, augment_step=0.2,
                  max_remedies=3, n_samples=None, extractor=None, labels=None, min_share=0.1,
-                 value_range=None, seed=0, batch_size=256, verbose=0):
+                 value_range=None, seed=0, batch_size=256, verbose=0, sample_fn=None):
         super().__init__(monitor=None, verbose=verbose)
+        self.sample_fn = protocol.check_sample_fn(sample_fn)
         if isinstance(x_reference, tuple) and len(x_reference) == 2 and labels is None:
             x_reference, labels = x_reference
         x = None
@@ -170,9 +174,7 @@ class CollapseMonitor(MonitorCallback):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
-        if not callable(getattr(self.model, "generate", None)):
-            raise TypeError("CollapseMonitor needs a model with a `generate(n, seed=...)` method "
-                            f"(tfgenopt.models.GAN or VAE); received {type(self.model).__name__}.")
+        self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
         if self._extractor is None:
             self._extractor = _features.get_extractor(self.extractor)
         if self._extractor.probability_output is None:
@@ -201,7 +203,7 @@ class CollapseMonitor(MonitorCallback):
             raise RuntimeError("CollapseMonitor.measure() runs after on_train_begin.")
         classes, _, scale = self._reference
         n = self.n_samples or (500 if self._real_x is None else min(len(self._real_x), 500))
-        images = np.asarray(self.model.generate(n, seed=self.seed))
+        images = self._sample(n, seed=self.seed)
         if not np.all(np.isfinite(images)):
             return {"covered": float("nan"), "coverage": float("nan"), "diversity": float("nan")}
         vr = self.value_range or _features.infer_value_range(
@@ -308,6 +310,8 @@ class CollapseMonitor(MonitorCallback):
         if not (self.extractor is None or isinstance(self.extractor, str)):
             raise ValueError("CollapseMonitor.get_config() can carry `extractor` only as a name "
                              "or a weights path, not a model object.")
+        if self.sample_fn is not None:
+            raise ValueError("CollapseMonitor.get_config() cannot carry `sample_fn` (a callable).")
         return {
             "x_reference": None if self._real_x is None else self._real_x.tolist(),
             "labels": None if self._real_y is None else self._real_y.tolist(),

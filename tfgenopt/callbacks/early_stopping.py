@@ -28,6 +28,7 @@ import numpy as np
 
 from tfgenopt._validation import check_choice, check_float, check_int
 from tfgenopt.callbacks._monitor import MonitorCallback, read_value
+from tfgenopt.models import protocol
 
 __all__ = ["EarlyStopping", "sample_diversity"]
 
@@ -99,6 +100,8 @@ class EarlyStopping(MonitorCallback):
         diversity_samples: samples drawn from the fixed noise batch (>= 2).
         seed: the seed of that noise batch.
         verbose: 1 prints the reason once when stopping and when restoring.
+        sample_fn: for ``diversity_floor`` on a model without ``generate``: a callable
+            ``fn(n, seed)`` (see ``tfgenopt.models.protocol.sampler``).
 
     Returns:
         A ``keras.callbacks.Callback``; after a stop, ``stopped_epoch``, ``stopped_reason`` and
@@ -114,8 +117,9 @@ class EarlyStopping(MonitorCallback):
                  divergence_threshold=None, check_finite=True, smoothing=None,
                  smoothing_window=5, smoothing_factor=0.6, d_loss_floor=None,
                  d_collapse_patience=3, d_loss_key="d_loss", diversity_floor=None,
-                 diversity_patience=2, diversity_samples=64, seed=0, verbose=1):
+                 diversity_patience=2, diversity_samples=64, seed=0, verbose=1, sample_fn=None):
         super().__init__(monitor, mode, min_delta, verbose)
+        self.sample_fn = protocol.check_sample_fn(sample_fn)
         self.patience = check_int("patience", patience, minimum=0)
         self.baseline = _optional_float("baseline", baseline)
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
@@ -160,11 +164,12 @@ class EarlyStopping(MonitorCallback):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
-        if self.diversity_floor is not None and not callable(getattr(self.model, "generate",
-                                                                     None)):
-            raise ValueError(
-                "`diversity_floor` needs a model with `generate(n, seed=...)` (a GAN or VAE); "
-                f"{type(self.model).__name__} has none. Use diversity_floor=None.")
+        if self.diversity_floor is not None:
+            try:
+                self._sample = protocol.sampler(self.model, self.sample_fn, "EarlyStopping")
+            except TypeError as e:
+                raise ValueError(f"`diversity_floor` needs samples: {e} Or use "
+                                 "diversity_floor=None.") from None
         self.model.stop_reason = None
         if self.restore_best_weights:  # what to restore if the very first epoch diverges
             self._initial_weights = self._snapshot()
@@ -208,7 +213,7 @@ class EarlyStopping(MonitorCallback):
                 return (f"discriminator collapse: {self.d_loss_key} < {self.d_loss_floor:g} for "
                         f"{self._d_below} epochs (last {d:.4g}).")
         if self.diversity_floor is not None:
-            samples = self.model.generate(self.diversity_samples, seed=self.seed)
+            samples = self._sample(self.diversity_samples, seed=self.seed)
             div = sample_diversity(samples)
             logs["sample_diversity"] = div
             self._div_below = self._div_below + 1 if div < self.diversity_floor else 0
@@ -270,6 +275,8 @@ class EarlyStopping(MonitorCallback):
             self._restore(self.best_weights)
 
     def get_config(self):
+        if self.sample_fn is not None:
+            raise ValueError("EarlyStopping.get_config() cannot carry `sample_fn` (a callable).")
         return {"monitor": self.monitor, "mode": self.mode, "min_delta": self.min_delta,
                 "patience": self.patience, "baseline": self.baseline,
                 "start_from_epoch": self.start_from_epoch,

@@ -22,6 +22,7 @@ from tfgenopt.evaluation.fid import fid
 from tfgenopt.evaluation.kid import kid
 from tfgenopt.evaluation.manifold import precision_recall
 from tfgenopt.models import protocol
+from tfgenopt.models._range import check_data_range
 
 __all__ = ["QualityMonitor", "QUALITY_METRICS"]
 
@@ -64,7 +65,7 @@ _KEYS = {"fid": ("val_fid",), "kid": ("val_kid", "val_kid_std"),
 # Aliases (a tuner objective ``val_precision`` asks for "precision") -> canonical names.
 _CANONICAL = {"precision": "precision_recall", "recall": "precision_recall"}
 # Shared, not copied, by ``copy.deepcopy`` (Keras Tuner copies callbacks for every trial).
-_SHARED = ("_real_x", "_real_y", "_extractor", "extractor")
+_SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
@@ -115,6 +116,12 @@ class QualityMonitor(keras.callbacks.Callback):
         value_range: pixel range of the real images and of the model's samples; ``None`` infers
             it from the real images (the model is trained on the same range).
         verbose: 1 shows the feature-extraction progress bars.
+        sample_fn: a callable ``fn(n, seed)`` returning ``n`` samples, for a model without
+            ``generate``; None samples through ``tfgenopt.models.protocol.sampler`` (a
+            keras.io-style ``generator`` attribute with ``latent_dim`` works as is).
+
+    The real images must lie in the generator's output range (sigmoid: [0, 1], tanh:
+    [-1, 1]); ``on_train_begin`` raises ``ValueError`` otherwise.
 
     Example:
         Not run as a doctest: the default extractor trains the digits classifier on first use
@@ -128,7 +135,7 @@ class QualityMonitor(keras.callbacks.Callback):
 
     def __init__(self, real_data, metrics=("fid", "kid", "coverage"), every=1, n_samples=None,
                  extractor=None, seed=0, batch_size=256, kid_subsets=20, kid_subset_size=None,
-                 k=3, min_share=0.1, value_range=None, labels=None, verbose=0):
+                 k=3, min_share=0.1, value_range=None, labels=None, verbose=0, sample_fn=None):
         super().__init__()
         if isinstance(real_data, tuple) and len(real_data) == 2 and labels is None:
             real_data, labels = real_data
@@ -166,6 +173,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.n_samples = n_samples
         self.kid_subset_size = kid_subset_size
         self.extractor = extractor
+        self.sample_fn = protocol.check_sample_fn(sample_fn)
         self._real_x, self._real_y = x, labels
         self._extractor = None
         self._reset()
@@ -177,6 +185,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self._real_features = None
         self._real_classes = None
         self._range = None
+        self._sample = None
 
     @property
     def log_keys(self):
@@ -216,9 +225,8 @@ class QualityMonitor(keras.callbacks.Callback):
         self._reset()
         self._check_order()
         protocol.set_carried_keys(self.model, ())
-        if not callable(getattr(self.model, "generate", None)):
-            raise TypeError("QualityMonitor needs a model with a `generate(n, seed=...)` method "
-                            f"(tfgenopt.models.GAN or VAE); received {type(self.model).__name__}.")
+        self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
+        check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
         if self._extractor is None:
             self._extractor = _features.get_extractor(self.extractor)
         if "coverage" in self.metrics and self._extractor.probability_output is None:
@@ -250,7 +258,7 @@ class QualityMonitor(keras.callbacks.Callback):
         if self._real_features is None:
             raise RuntimeError("QualityMonitor.measure() runs after on_train_begin.")
         n = self.n_samples or min(len(self._real_x), 1000)
-        images = np.asarray(self.model.generate(n, seed=self.seed))
+        images = self._sample(n, seed=self.seed)
         if not np.all(np.isfinite(images)):  # a diverged model: no meaningful quality
             return {key: float("nan") for key in self.log_keys}
         feats, probs = self._extractor.predict(images, self.batch_size, self.verbose, self._range)
@@ -275,6 +283,8 @@ class QualityMonitor(keras.callbacks.Callback):
         if not (self.extractor is None or isinstance(self.extractor, str)):
             raise ValueError("QualityMonitor.get_config() can carry `extractor` only as a name or "
                              "a weights path, not a model object.")
+        if self.sample_fn is not None:
+            raise ValueError("QualityMonitor.get_config() cannot carry `sample_fn` (a callable).")
         return {
             "real_data": self._real_x.tolist(),
             "labels": None if self._real_y is None else self._real_y.tolist(),

@@ -10,6 +10,7 @@ import numpy as np
 from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.callbacks._copy import deepcopy_sharing
+from tfgenopt.models import protocol
 from tfgenopt.plotting.training import image_grid_array
 
 __all__ = ["SampleGrid"]
@@ -33,8 +34,9 @@ def _save_png(path, grid):
 class SampleGrid(keras.callbacks.Callback):
     """Save a grid of images from a fixed noise or input batch every ``every`` epochs.
 
-    GANs and VAEs (models with ``generate``): ``model.generate(n, seed=seed)``, the same latent
-    codes every time, so successive grids show the model changing. Autoencoders (or
+    GANs and VAEs: ``model.generate(n, seed=seed)`` (or, for a keras.io-style model, its
+    ``generator`` / ``decoder`` attribute on normal noise, or ``sample_fn``: see
+    ``tfgenopt.models.protocol.sampler``), the same latent codes every time, so successive grids show the model changing. Autoencoders (or
     ``mode="reconstruct"``): the fixed ``inputs`` on the first rows and their reconstructions
     (``model.reconstruct`` when present, else ``model.predict``) on the following rows. Each grid
     is a PNG of exactly ``image_grid_array``'s pixel size (one image pixel per PNG pixel:
@@ -57,6 +59,8 @@ class SampleGrid(keras.callbacks.Callback):
         tensorboard_dir: also log the grid as an image summary there.
         strip: save the stacked strip of all grids at the end of training.
         prefix: file name prefix.
+        sample_fn: a callable ``fn(n, seed)`` returning ``n`` samples (generate mode), for a
+            model ``protocol.sampler`` cannot sample by itself.
 
     Returns:
         A ``keras.callbacks.Callback``; ``grids`` holds ``(epoch, grid array)`` of the run and
@@ -70,8 +74,10 @@ class SampleGrid(keras.callbacks.Callback):
     """
 
     def __init__(self, every=1, n=16, out_dir=None, seed=0, inputs=None, mode="auto", ncols=None,
-                 value_range=None, tensorboard_dir=None, strip=False, prefix="samples"):
+                 value_range=None, tensorboard_dir=None, strip=False, prefix="samples",
+                 sample_fn=None):
         super().__init__()
+        self.sample_fn = protocol.check_sample_fn(sample_fn)
         self.every = check_int("every", every, minimum=1)
         self.n = check_int("n", n, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
@@ -104,16 +110,18 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __deepcopy__(self, memo):
         """Deep copies (Keras Tuner) share the input batch and never carry a summary writer."""
-        return deepcopy_sharing(self, memo, shared=("inputs", "_model"), dropped=("_writer",))
+        return deepcopy_sharing(self, memo, shared=("inputs", "_model", "sample_fn"),
+                                dropped=("_writer",))
 
     def _resolved_mode(self):
         if self.mode != "auto":
             return self.mode
         if self.inputs is None:
-            if not callable(getattr(self.model, "generate", None)):
-                raise ValueError(
-                    f"SampleGrid: {type(self.model).__name__} has no `generate(n, seed=...)`; "
-                    "give `inputs=` (a fixed batch) to show reconstructions instead.")
+            try:
+                protocol.sampler(self.model, self.sample_fn, "SampleGrid")
+            except TypeError as e:
+                raise ValueError(f"{e} Or give `inputs=` (a fixed batch) to show "
+                                 "reconstructions instead.") from None
             return "generate"
         return "reconstruct"
 
@@ -122,9 +130,12 @@ class SampleGrid(keras.callbacks.Callback):
             os.makedirs(self.out_dir, exist_ok=True)
         self.grids, self.paths = [], []
         self._active_mode = self._resolved_mode()
-        if self._active_mode == "generate" and not callable(getattr(self.model, "generate", None)):
-            raise ValueError(f"SampleGrid(mode='generate'): {type(self.model).__name__} has no "
-                             "`generate(n, seed=...)`.")
+        if self._active_mode == "generate":
+            try:
+                self._sample = protocol.sampler(self.model, self.sample_fn,
+                                                "SampleGrid(mode='generate')")
+            except TypeError as e:
+                raise ValueError(str(e)) from None
         if self.tensorboard_dir is not None:
             import tensorflow as tf
 
@@ -133,8 +144,7 @@ class SampleGrid(keras.callbacks.Callback):
     def images(self):
         """The images of one grid now (generated, or inputs followed by reconstructions)."""
         if self._active_mode == "generate":
-            return np.asarray(keras.ops.convert_to_numpy(
-                self.model.generate(self.n, seed=self.seed)))
+            return self._sample(self.n, seed=self.seed)
         x = self.inputs[: self.n]
         fn = getattr(self.model, "reconstruct", None)
         recon = fn(x) if callable(fn) else self.model.predict(x, verbose=0)
@@ -187,6 +197,8 @@ class SampleGrid(keras.callbacks.Callback):
         return np.concatenate(rows, axis=0)
 
     def get_config(self):
+        if self.sample_fn is not None:
+            raise ValueError("SampleGrid.get_config() cannot carry `sample_fn` (a callable).")
         return {"every": self.every, "n": self.n, "out_dir": self.out_dir, "seed": self.seed,
                 "mode": self.mode, "ncols": self.ncols, "value_range": self.value_range,
                 "tensorboard_dir": self.tensorboard_dir, "strip": self.strip,

@@ -12,7 +12,14 @@ states are never touched, also when a probe is interrupted.
   (targets default to the inputs when ``data`` is only ``x``, as for an autoencoder);
 * a GAN (``discriminator_loss`` / ``generator_loss``): one player's own loss over that
   player's own variables, with a fixed latent batch;
-* a VAE (``elbo_terms``): the deterministic ELBO loss (``z = z_mean``) over every weight.
+* a VAE (``elbo_terms``): the deterministic ELBO loss (``z = z_mean``) over every weight;
+* a keras.io-style subclass whose networks are attributes (``generator`` + ``discriminator``,
+  or ``encoder`` + ``decoder``; its ``train_step`` cannot be probed without side effects):
+  a GAN's ``d_loss_fn(real, fake)`` / ``g_loss_fn(fake)`` when it has them (keras.io's
+  WGAN-GP), else the standard non-saturating losses (real labelled 1; from probabilities
+  when the discriminator ends in a sigmoid); a VAE's deterministic ELBO (binary
+  cross-entropy summed over features for a sigmoid decoder, squared error otherwise, plus
+  the KL of an encoder returning ``[z_mean, z_log_var, ...]``).
 
 Any callable ``fn(data) -> scalar`` over any ``keras.Variable``s works through
 ``Objective(fn, variables, data)``.
@@ -27,6 +34,7 @@ import tensorflow as tf
 from tfgenopt._validation import check_choice
 from tfgenopt.landscape._linear_head import linear_head
 from tfgenopt.landscape._objective import Objective
+from tfgenopt.models import protocol
 
 __all__ = ["Objective", "objective", "probe_variables", "PLAYERS"]
 
@@ -34,13 +42,19 @@ PLAYERS = {"discriminator": "discriminator", "d": "discriminator",
            "generator": "generator", "g": "generator"}
 
 
+def _has_networks(model, *names):
+    return all(isinstance(getattr(model, n, None), keras.Model) for n in names)
+
+
 def _is_gan(model):
-    return callable(getattr(model, "discriminator_loss", None)) and callable(
-        getattr(model, "generator_loss", None))
+    return (callable(getattr(model, "discriminator_loss", None)) and callable(
+        getattr(model, "generator_loss", None))) or _has_networks(
+        model, "generator", "discriminator")
 
 
 def _is_vae(model):
-    return callable(getattr(model, "elbo_terms", None))
+    return callable(getattr(model, "elbo_terms", None)) or _has_networks(
+        model, "encoder", "decoder")
 
 
 # ---------------------------------------------------------------------- factory
@@ -74,8 +88,12 @@ def _metric_fn(metric):
 
 def _model_objective(model, data, metrics, batch_size):
     if not model.built or not model.trainable_variables:
-        raise ValueError("`model` must be built (call it or fit it once) and have trainable "
-                         "variables before probing its loss landscape.")
+        raise ValueError(
+            f"`model` ({type(model).__name__}) must be built (call it or fit it once) and have "
+            "trainable variables before probing its loss landscape. A subclassed GAN or VAE "
+            "whose train_step calls its networks, not the model, is probed through its "
+            "network attributes: name them `generator` and `discriminator` (or `encoder` and "
+            "`decoder`).")
     if not getattr(model, "compiled", False):
         raise ValueError("`model` must be compiled with a loss (`model.compile(loss=...)`) so "
                          "`model.compute_loss` defines the probed loss.")
@@ -140,9 +158,48 @@ def probe_variables(model, player=None):
                     f"received {type(model).__name__}.")
 
 
+def _user_gan_losses(gan):
+    """``(d_loss(real, fake), g_loss(fake))`` on discriminator outputs of a keras.io GAN."""
+    d_fn, g_fn = getattr(gan, "d_loss_fn", None), getattr(gan, "g_loss_fn", None)
+    if callable(d_fn) and callable(g_fn):
+        return d_fn, g_fn
+    from tfgenopt.models._range import output_activation
+
+    bce = keras.losses.BinaryCrossentropy(
+        from_logits=output_activation(gan.discriminator) != "sigmoid")
+
+    def d_loss(real, fake):
+        return bce(keras.ops.ones_like(real), real) + bce(keras.ops.zeros_like(fake), fake)
+
+    def g_loss(fake):
+        return bce(keras.ops.ones_like(fake), fake)
+
+    return d_loss, g_loss
+
+
+def _user_gan_objective(gan, x, player, batch_size, seed):
+    n = int(x.shape[0]) if hasattr(x, "shape") else len(x)
+    shape = protocol.latent_shape(gan, "generator")
+    z = np.random.default_rng(seed).standard_normal((n,) + shape).astype("float32")
+    d_loss, g_loss = _user_gan_losses(gan)
+    gen, disc = gan.generator, gan.discriminator
+    if player == "discriminator":
+        def fn(b):
+            fake = gen(b[1], training=False)
+            return d_loss(disc(b[0], training=False), disc(fake, training=False))
+        variables = disc.trainable_variables
+    else:
+        def fn(b):
+            return g_loss(disc(gen(b[1], training=False), training=False))
+        variables = gen.trainable_variables
+    return Objective(fn, variables, (x, z), batch_size, name=f"{player[0]}_loss")
+
+
 def _gan_objective(gan, data, player, batch_size, seed):
     player = _check_player(player)
     x, labels = (data[0], data[1]) if isinstance(data, tuple) and len(data) == 2 else (data, None)
+    if not callable(getattr(gan, "sample_noise", None)):
+        return _user_gan_objective(gan, x, player, batch_size, seed)
     n = int(np.shape(x)[0]) if not hasattr(x, "shape") else int(x.shape[0])
     with keras.StatelessScope():  # whatever sample_noise does to a seed state is discarded
         z = keras.ops.convert_to_numpy(gan.sample_noise(n, seed=seed))
@@ -159,9 +216,40 @@ def _gan_objective(gan, data, player, batch_size, seed):
     return Objective(fn, variables, batch, batch_size, name=f"{player[0]}_loss")
 
 
+def _user_vae_terms(vae):
+    from tfgenopt.models._range import output_activation
+
+    bce = output_activation(vae.decoder) == "sigmoid"
+
+    def fn(x):
+        x = keras.ops.cast(x, "float32")
+        codes = vae.encoder(x, training=False)
+        if isinstance(codes, (list, tuple)) and len(codes) >= 2:
+            mean, log_var = codes[0], codes[1]
+            kl = -0.5 * keras.ops.sum(1.0 + log_var - keras.ops.square(mean)
+                                      - keras.ops.exp(log_var), axis=-1)
+        else:
+            mean = codes[0] if isinstance(codes, (list, tuple)) else codes
+            kl = keras.ops.zeros((keras.ops.shape(x)[0],))
+        x_hat = keras.ops.reshape(vae.decoder(mean, training=False), keras.ops.shape(x))
+        if bce:
+            p = keras.ops.clip(x_hat, 1e-7, 1.0 - 1e-7)
+            err = -(x * keras.ops.log(p) + (1.0 - x) * keras.ops.log(1.0 - p))
+        else:
+            err = keras.ops.square(x - x_hat)
+        rec = keras.ops.sum(keras.ops.reshape(err, (keras.ops.shape(x)[0], -1)), axis=-1)
+        return {"reconstruction_loss": keras.ops.mean(rec), "kl_loss": keras.ops.mean(kl),
+                "loss": keras.ops.mean(rec + kl)}
+
+    return fn
+
+
 def _vae_objective(vae, data, batch_size):
+    terms = vae.elbo_terms if callable(getattr(vae, "elbo_terms", None)) else \
+        _user_vae_terms(vae)
+
     def fn(batch):
-        return dict(vae.elbo_terms(batch))
+        return dict(terms(batch))
 
     return Objective(fn, vae.trainable_variables, data, batch_size, name="loss")
 

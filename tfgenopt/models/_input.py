@@ -14,6 +14,7 @@ import numpy as np
 
 from tfgenopt._validation import check_array
 from tfgenopt.models._execution import AutoExecutionMixin
+from tfgenopt.models._range import check_data_range
 
 MAX_BYTES = 1 << 30  # larger arrays keep Keras' own path
 
@@ -114,7 +115,9 @@ class ArrayFitMixin(AutoExecutionMixin):
         """``keras.Model.fit``; in-memory NumPy arrays take a leaner input path (same epochs).
 
         Each epoch still sees every sample once in a fresh order with the last partial batch
-        kept; the pipeline is only cheaper to start (see ``tfgenopt.models._input``).
+        kept; the pipeline is only cheaper to start (see ``tfgenopt.models._input``). Data
+        outside the generator's (decoder's) output range raise ``ValueError`` before the first
+        step (see ``tfgenopt.models._range``; a dataset's first batch is checked).
 
         Example:
             >>> history = gan.fit(x, batch_size=32, epochs=1, verbose=0)
@@ -122,6 +125,7 @@ class ArrayFitMixin(AutoExecutionMixin):
             1
         """
         check_fit_arrays(self, x, y)
+        check_data_range(self, x)  # data the generator / decoder can reach, before any step
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32

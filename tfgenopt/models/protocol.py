@@ -1,12 +1,19 @@
 """The small protocol through which callbacks, probes and tuners see a model.
 
-A training model may implement two methods; plain ``keras.Model``s get sensible defaults:
+A training model may implement three methods; other models get what their attributes give:
 
 * ``model.networks() -> dict[str, keras.Model]``: every network whose weights matter
   (``{"generator", "discriminator", "ema_generator"}`` for the GAN, ``{"encoder", "decoder"}``
-  for the VAE). Default: ``{"model": model}``.
+  for the VAE). Default: the model's ``generator``, ``discriminator``, ``encoder`` and
+  ``decoder`` attributes that are ``keras.Model``s (a keras.io-style subclass), else
+  ``{"model": model}``.
 * ``model.optimizers_by_name() -> dict[str, keras.optimizers.Optimizer]``: every optimizer
-  (``{"d": ..., "g": ...}`` for the GAN). Default: ``{"": model.optimizer}`` when compiled.
+  (``{"d": ..., "g": ...}`` for the GAN). Default: every optimizer attribute (``d_optimizer``
+  is named ``"d"``, ``g_optimizer`` ``"g"``); ``model.optimizer`` only when it owns variables
+  or is the only one (the one a keras.io GAN's ``super().compile()`` leaves trains nothing).
+* ``model.generate(n, seed=None) -> array``: ``n`` samples. Default (see :func:`sampler`):
+  the ``generator`` (or ``decoder``) attribute applied to standard normal noise of size
+  ``latent_dim`` (the attribute, else the network's input shape).
 
 Learning rates are logged as ``lr`` for the unnamed optimizer and ``{name}_lr`` otherwise
 (``d_lr``, ``g_lr``), see :func:`lr_log_key`.
@@ -28,9 +35,18 @@ knows, at its first epoch, which keys come from callbacks listed before it
 
 from __future__ import annotations
 
+import keras
+import numpy as np
+
 __all__ = ["networks", "snapshot_networks", "restore_networks", "optimizers", "lr_log_key",
-           "trainable_variables", "set_carried_keys", "carried_keys", "announce_keys",
+           "trainable_variables", "set_carried_keys", "carried_keys", "sampler", "sample",
+           "check_sample_fn", "latent_shape", "NETWORK_ATTRIBUTES", "announce_keys",
            "withdraw_keys", "announced_keys", "announcement_mark"]
+
+NETWORK_ATTRIBUTES = ("generator", "discriminator", "encoder", "decoder")
+_HOW = ("give the model a `generate(n, seed=None)` method, a `generator` (or `decoder`) "
+        "keras.Model attribute with a `latent_dim` attribute, or pass `sample_fn=` (a callable "
+        "`fn(n, seed)` returning n samples) to the callback")
 
 
 def networks(model):
@@ -45,8 +61,9 @@ def networks(model):
     fn = getattr(model, "networks", None)
     if callable(fn):
         return dict(fn())
-    return {"model": model}
-
+    found = {name: getattr(model, name, None) for name in NETWORK_ATTRIBUTES}
+    found = {k: v for k, v in found.items() if isinstance(v, keras.Model) and v is not model}
+    return found or {"model": model}
 
 def snapshot_networks(model):
     """``{name: weights}`` of every network in :func:`networks` (NumPy copies).
@@ -91,7 +108,26 @@ def optimizers(model):
     if callable(fn):
         return {k: v for k, v in fn().items() if v is not None}
     opt = getattr(model, "optimizer", None)
-    return {"": opt} if opt is not None else {}
+    own = {}
+    for attr, value in vars(model).items():  # keras.io style: d_optimizer, g_optimizer, ...
+        if (attr.startswith("_") or attr == "optimizer"
+                or not isinstance(value, keras.optimizers.Optimizer)
+                or any(value is o for o in own.values())):
+            continue
+        own[_optimizer_name(attr)] = value
+    if opt is not None and not any(opt is o for o in own.values()) and (
+            not own or getattr(opt, "built", False)):
+        own = {"": opt, **own}
+    return own
+
+
+def _optimizer_name(attr):
+    for cut in ("_optimizer", "optimizer_", "_opt"):
+        if attr.endswith(cut) and len(attr) > len(cut):
+            return attr[: -len(cut)]
+        if attr.startswith(cut) and len(attr) > len(cut):
+            return attr[len(cut):]
+    return attr
 
 
 def lr_log_key(name):
@@ -219,3 +255,100 @@ def announced_keys(model, since=0, until=None):
             for key in keys:
                 out.setdefault(key, name)
     return out
+
+
+def latent_shape(model, attr="generator"):
+    """The noise shape (without batch) of ``model``'s ``attr`` network: ``latent_dim`` or its input.
+
+    Example:
+        >>> import keras
+        >>> m = keras.Model()
+        >>> m.generator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> latent_shape(m)
+        (3,)
+    """
+    net = getattr(model, attr, None)
+    latent = getattr(model, "latent_dim", None)
+    if latent is not None:
+        return tuple(int(d) for d in np.atleast_1d(latent))
+    try:
+        inputs = net.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if inputs and len(inputs) == 1 and None not in tuple(inputs[0].shape)[1:]:
+        return tuple(int(d) for d in inputs[0].shape[1:])
+    raise TypeError(
+        f"{type(model).__name__}.{attr} has no defined input shape to draw noise for: add a "
+        f"`latent_dim` attribute to the model (or build `{attr}` with keras.Input), or pass "
+        "`sample_fn=` to the callback.")
+
+
+def check_sample_fn(sample_fn):
+    """Validate a callback's ``sample_fn`` argument: None or a callable ``fn(n, seed)``."""
+    if sample_fn is not None and not callable(sample_fn):
+        raise TypeError(f"`sample_fn` must be a callable fn(n, seed) or None; received "
+                        f"{sample_fn!r}.")
+    return sample_fn
+
+
+def sampler(model, sample_fn=None, owner="This callback"):
+    """Return ``fn(n, seed=None) -> np.ndarray`` that draws ``n`` samples from ``model``.
+
+    In order: ``sample_fn`` when given; ``model.generate(n, seed=seed)`` (tfgenopt's GAN and
+    VAE); else a keras.io-style model's ``generator`` (or ``decoder``) attribute applied to
+    standard normal noise of shape ``(n, latent_dim)`` (the ``latent_dim`` attribute, else the
+    network's input shape), drawn with ``seed``.
+
+    Args:
+        model: the model a callback watches.
+        sample_fn: a callable ``fn(n, seed)`` returning ``n`` samples, or None.
+        owner: who asks, for the error message.
+
+    Returns:
+        A callable ``(n, seed=None) -> float32 np.ndarray``.
+
+    Raises:
+        TypeError: the model offers no way to sample; the message says which attribute to add.
+
+    Example:
+        >>> import keras
+        >>> class UserGAN(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+        ...         self.latent_dim = 2
+        >>> sampler(UserGAN())(5, seed=0).shape
+        (5, 3)
+    """
+    if check_sample_fn(sample_fn) is not None:
+        return lambda n, seed=None: np.asarray(keras.ops.convert_to_numpy(sample_fn(n, seed)),
+                                               dtype="float32")
+    generate = getattr(model, "generate", None)
+    if callable(generate):
+        return lambda n, seed=None: np.asarray(generate(n, seed=seed), dtype="float32")
+    for attr in ("generator", "decoder"):
+        net = getattr(model, attr, None)
+        if isinstance(net, keras.Model):
+            shape = latent_shape(model, attr)
+            return lambda n, seed=None: _draw(net, shape, n, seed)
+    raise TypeError(f"{owner} cannot draw samples from {type(model).__name__}: {_HOW}.")
+
+
+def _draw(net, shape, n, seed, batch_size=256):
+    z = keras.ops.convert_to_numpy(keras.random.normal((int(n),) + shape, seed=seed))
+    out = [keras.ops.convert_to_numpy(net(z[i:i + batch_size], training=False))
+           for i in range(0, len(z), batch_size)]
+    return np.concatenate(out).astype("float32")
+
+
+def sample(model, n, seed=None, sample_fn=None):
+    """``n`` samples of ``model`` as a float32 NumPy array (see :func:`sampler`).
+
+    Example:
+        >>> import tfgenopt as tg
+        >>> g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6)
+        >>> d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,))
+        >>> sample(tg.models.GAN(g, d, latent_dim=4), 3, seed=0).shape
+        (3, 6)
+    """
+    return sampler(model, sample_fn)(n, seed=seed)
