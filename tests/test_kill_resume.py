@@ -94,6 +94,17 @@ def result_of(stdout):
 class TestTrainResumes:
     EPOCHS = 4
 
+    @pytest.fixture(scope="class", autouse=True)
+    def _warm_quality_classifier(self):
+        """`train gan` measures KID with the digits classifier: train it once, in this process
+        and this session's cache, instead of in each concurrent subprocess."""
+        import tfgenopt as tg
+
+        tg.evaluation.domain_classifier()
+        ENV["TFGENOPT_CACHE"] = os.environ["TFGENOPT_CACHE"]
+        yield
+        ENV.pop("TFGENOPT_CACHE", None)
+
     def argv(self, tmp_path, name):
         return ["train", "gan", "--image-size", "8", "--epochs", str(self.EPOCHS),
                 "--batch-size", "16", "--latent-dim", "4", "--patience", "50", "-v", "0",

@@ -116,17 +116,26 @@ def build_parser():
     p.add_argument("--quick", action="store_true", help="a one-minute version")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
-    p = sub.add_parser("train", help="train a GAN, VAE or autoencoder and save it")
+    p = sub.add_parser(
+        "train", help="train a GAN, VAE or autoencoder and save it",
+        description="gan: GAN(dense g, dense d, latent_dim=100) with GAN.compile()'s measured "
+                    "recipe (only the flags given override it); QualityMonitor (FID, KID) and "
+                    "early stopping on val_kid; sample grids, samples.png and quality.png.")
     p.add_argument("kind", choices=MODEL_KINDS)
     _data_args(p)
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--batch-size", type=_positive_int, default=64)
-    p.add_argument("--optimizer", default="adam", help="any keras.optimizers name")
-    p.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
-    p.add_argument("--loss", default="non_saturating", help="GAN adversarial loss")
-    p.add_argument("--ema", type=float, default=None, help="GAN generator EMA decay, e.g. 0.999")
+    p.add_argument("--optimizer", default=None,
+                   help="any keras.optimizers name (default: the recipe's Adam; both GAN players)")
+    p.add_argument("--lr", type=_positive_float, default=None,
+                   help="learning rate (GAN: both players; default: the recipe's D 1e-3, G 5e-4)")
+    p.add_argument("--loss", default=None, help="GAN adversarial loss (default non_saturating)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="GAN generator EMA decay (default the recipe's 0.999; 0 turns it off)")
     p.add_argument("--latent-dim", type=_positive_int, default=None)
-    p.add_argument("--patience", type=_positive_int, default=5, help="early-stopping patience")
+    p.add_argument("--patience", type=_positive_int, default=None,
+                   help="early-stopping patience in epochs (default: GAN max(4 * every, 10) on "
+                        "val_kid, else 5 on val_loss)")
     p.add_argument("--out", default="runs/train")
     p.add_argument("--backup-dir", default=None,
                    help="back up every epoch here; rerunning the same command resumes a killed run")
@@ -184,6 +193,11 @@ def main(argv=None):
         return 130
 
 
+def _options(args):
+    """The parsed flags as keyword arguments of a command function (``--batch-size``: ``batch_size``)."""
+    return {k: v for k, v in vars(args).items() if k != "command"}
+
+
 def _cmd_demo(args):
     from tfgenopt.demo import run_demo
 
@@ -196,7 +210,7 @@ def _cmd_demo(args):
 def _cmd_train(args):
     from tfgenopt.commands import train
 
-    result = train(args)
+    result = train(**_options(args))
     print(json.dumps(result, indent=2))
     return 0
 
@@ -204,7 +218,7 @@ def _cmd_train(args):
 def _cmd_lr_find(args):
     from tfgenopt.commands import lr_find_command
 
-    result = lr_find_command(args)
+    result = lr_find_command(**_options(args))
     print(json.dumps(result, indent=2))
     return 0
 
@@ -212,7 +226,7 @@ def _cmd_lr_find(args):
 def _cmd_landscape(args):
     from tfgenopt.commands import landscape_command
 
-    result = landscape_command(args)
+    result = landscape_command(**_options(args))
     print(json.dumps(result, indent=2))
     return 0
 

@@ -1,7 +1,8 @@
 """What the ``train``, ``lr-find`` and ``landscape`` subcommands do, as plain functions.
 
-Each takes the parsed ``argparse.Namespace`` of :mod:`tfgenopt.cli` and returns a small
-JSON-able dict that the command prints.
+Each takes the command's options as keyword arguments (the names of :mod:`tfgenopt.cli`'s
+flags, ``--batch-size`` as ``batch_size``) and returns a small JSON-able dict that the command
+prints, so they are as usable from Python as from the shell.
 """
 
 from __future__ import annotations
@@ -17,19 +18,33 @@ from tfgenopt._io import atomic_path, atomic_write_json
 __all__ = ["make_model", "train", "lr_find_command", "landscape_command"]
 
 
-def _load(args, flatten, value_range=(0.0, 1.0)):
+def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
     from tfgenopt.data import load
 
-    return load(args.dataset, image_size=args.image_size, flatten=flatten, seed=args.seed,
+    return load(dataset, image_size=image_size, flatten=flatten, seed=seed,
                 value_range=value_range)
 
 
-def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating", ema=None,
-               latent_dim=None, seed=0):
+def _check_optimizer_name(optimizer):
+    import keras
+
+    try:
+        keras.optimizers.get(optimizer)
+    except ValueError:
+        raise ValueError(f"`optimizer` must be a keras.optimizers name ('adam', 'sgd', "
+                         f"'rmsprop', ...); received {optimizer!r}.") from None
+
+
+def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, latent_dim=None,
+               seed=0):
     """Build and compile the toolkit's recommended model of ``kind`` for flat ``input_dim`` data.
 
-    ``gan``: the dense 100-64-32-784-style GAN with Adam(2e-4, beta_1=0.5) for both players
-    (TTUR-ready); ``vae``: dense VAE; ``autoencoder``: the classic dense autoencoder.
+    ``gan``: ``GAN(dense_generator, dense_discriminator, latent_dim=100)`` compiled with
+    ``GAN.compile()``'s defaults (the measured recipe: Adam TTUR, lazy R1, generator EMA);
+    only the arguments given (not None) override it: ``optimizer`` (a name for both players,
+    at the recipe's rates), ``lr`` (both players' rate), ``loss``, ``ema``, ``latent_dim``.
+    ``vae``: dense VAE; ``autoencoder``: the classic dense autoencoder (Adam 1e-3 unless
+    ``optimizer`` / ``lr`` say otherwise).
 
     Example:
         >>> ae = make_model("autoencoder", 784)
@@ -37,6 +52,22 @@ def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating"
     import keras
 
     from tfgenopt import builders, models
+
+    if kind == "gan":
+        latent = latent_dim or 100
+        model = models.GAN(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
+                           builders.dense_discriminator(input_dim, seed=seed + 1),
+                           latent_dim=latent, seed=seed,
+                           **({} if ema is None else {"ema": ema or None}))
+        given = {} if loss is None else {"loss": loss}
+        if optimizer is not None:
+            _check_optimizer_name(optimizer)
+            given.update(d_optimizer=optimizer, g_optimizer=optimizer)
+        model.compile(**given)
+        if lr is not None:
+            model.d_optimizer.learning_rate = model.g_optimizer.learning_rate = float(lr)
+        return model
+    optimizer = optimizer or "adam"
 
     def opt(default_lr, **kwargs):
         if optimizer == "adam":
@@ -59,62 +90,142 @@ def make_model(kind, input_dim, optimizer="adam", lr=None, loss="non_saturating"
                            builders.vae_decoder(latent, input_dim, seed=seed), seed=seed)
         model.compile(opt(1e-3))
         return model
-    if kind == "gan":
-        latent = latent_dim or 100
-        model = models.GAN(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
-                           builders.dense_discriminator(input_dim, seed=seed + 1),
-                           latent_dim=latent, ema=ema, seed=seed)
-        model.compile(d_optimizer=opt(2e-4, beta_1=0.5) if optimizer == "adam" else opt(2e-4),
-                      g_optimizer=opt(2e-4, beta_1=0.5) if optimizer == "adam" else opt(2e-4),
-                      loss=loss)
-        return model
     raise ValueError(f"`kind` must be one of ['autoencoder', 'gan', 'vae']; received {kind!r}.")
 
 
-def train(args):
-    """Train a model of ``args.kind`` on ``args.dataset`` and save it with its curves."""
+def _gan_watchers(model, x_val, epochs, patience, out, seed, extractor, dataset, verbose):
+    """QualityMonitor (KID) + early stopping on ``val_kid`` + sample grids, for ``train gan``."""
+    from tfgenopt import callbacks
+
+    every = max(1, epochs // 30)  # about 30 measurements in a long run, every epoch in a short one
+    quality = callbacks.QualityMonitor(
+        x_val, metrics=("fid", "kid"), every=every, n_samples=min(len(x_val), 1000), seed=seed,
+        extractor=extractor if extractor is not None else dataset)
+    stopper = callbacks.EarlyStopping(monitor="val_kid", patience=patience or max(4 * every, 10),
+                                      restore_best_weights=True, smoothing="ema",
+                                      verbose=min(verbose, 1))
+    grids = callbacks.SampleGrid(every=max(every, epochs // 5), n=36, seed=seed,
+                                 out_dir=os.path.join(out, "samples"))
+    return quality, stopper, grids
+
+
+def _epoch_bar(epochs, keys):
+    """A ``keras.callbacks.Callback`` drawing one ``keras.utils.Progbar`` over the epochs."""
+    import keras
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar, self.done = keras.utils.Progbar(epochs, unit_name="epoch"), 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            shown = [(k, float(logs[k])) for k in keys if logs and k in logs]
+            self.done = epoch + 1
+            self.bar.update(self.done, shown, finalize=self.done >= epochs)
+
+        def on_train_end(self, logs=None):
+            if self.done < epochs:  # stopped early: end the bar's line
+                self.bar.update(self.done, finalize=True)
+
+    return EpochBar()
+
+
+def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=64,
+          optimizer=None, lr=None, loss=None, ema=None, latent_dim=None, patience=None,
+          out="runs/train", backup_dir=None, verbose=1, extractor=None, **_ignored):
+    """Train the toolkit's model of ``kind`` on ``dataset``; save it, its curves and samples.
+
+    ``gan``: ``GAN(g, d, latent_dim)`` with ``GAN.compile()``'s measured recipe, overridden
+    only by the arguments given (see :func:`make_model`); a ``QualityMonitor`` measures FID and
+    KID (about 30 times a run), early stopping watches ``val_kid`` (EMA-smoothed, patience
+    ``max(4 * every, 10)`` epochs unless ``patience``; best weights restored); sample grids,
+    a final ``samples.png`` and the quality curves ``quality.png`` are written. ``vae`` and
+    ``autoencoder`` stop early on ``val_loss`` (patience 5 unless given).
+
+    Args:
+        kind: ``"gan"``, ``"vae"`` or ``"autoencoder"``.
+        dataset, image_size, seed: the data (``tfgenopt.data.load``) and the seed of all draws.
+        epochs, batch_size: the budget.
+        optimizer, lr, loss, ema, latent_dim: overrides of the recipe (None: the default).
+        patience: early-stopping patience in epochs (None: the default above).
+        out: output folder (``model.keras``, ``history.json``, ``curves.png``...).
+        backup_dir: back up every epoch; rerunning the same call resumes a killed run.
+        verbose: 0 silent, 1 one progress bar over the epochs, 2 Keras' line per epoch.
+        extractor: the GAN's quality feature extractor (None: the dataset's classifier).
+
+    Returns:
+        A JSON-able dict: final validation values, ``epochs_run``, ``stop_reason``,
+        ``monitor``, ``optimizer_steps``, ``out``...
+
+    Example:
+        >>> result = train("autoencoder", image_size=8, epochs=1, out=str(tmp), verbose=0)  # doctest: +SKIP
+    """
     from tfgenopt import callbacks, plotting
+    from tfgenopt.models import protocol
     from tfgenopt.report import _jsonable
 
+    options = {"kind": kind, "dataset": dataset, "image_size": image_size, "seed": seed,
+               "epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr,
+               "loss": loss, "ema": ema, "latent_dim": latent_dim, "patience": patience,
+               "out": out, "backup_dir": backup_dir}
     run = None
-    if getattr(args, "backup_dir", None):  # refuse another run's backup before any work
-        run = {k: v for k, v in sorted(vars(args).items()) if k not in ("verbose", "func")}
-        check_backup_run(args.backup_dir, run)
-    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails here, not after training
-    x_train, x_val = _load(args, flatten=True)
-    model = make_model(args.kind, x_train.shape[1], args.optimizer, args.lr, args.loss, args.ema,
-                       args.latent_dim, args.seed)
-    supervised = args.kind == "autoencoder"
+    if backup_dir:  # refuse another run's backup before any work
+        run = {k: v for k, v in sorted(options.items())}
+        check_backup_run(backup_dir, run)
+    os.makedirs(out, exist_ok=True)  # an unwritable --out fails here, not after training
+    x_train, x_val = _load(dataset, image_size, seed, flatten=True)
+    model = make_model(kind, x_train.shape[1], optimizer, lr, loss, ema, latent_dim, seed)
+    supervised = kind == "autoencoder"
     fit_x = (x_train, x_train) if supervised else (x_train,)
     val = (x_val, x_val) if supervised else (x_val,)
-    monitor = "val_loss" if args.kind != "gan" else "val_g_loss"
     initial = model.evaluate(*val, verbose=0, return_dict=True)
-    cbs = [callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
-                                   restore_best_weights=True, verbose=min(args.verbose, 1))]
-    if args.kind != "autoencoder":
-        cbs.append(callbacks.SampleGrid(every=max(1, args.epochs // 5), n=36,
-                                        out_dir=os.path.join(args.out, "samples"),
-                                        seed=args.seed))
+    quality = None
+    if kind == "gan":
+        quality, stopper, grids = _gan_watchers(model, x_val, epochs, patience, out, seed,
+                                                extractor, dataset, verbose)
+        cbs = [quality, stopper, grids]
+        keys = ["d_loss", "g_loss"]
+    else:
+        stopper = callbacks.EarlyStopping(monitor="val_loss", patience=patience or 5,
+                                          restore_best_weights=True, verbose=min(verbose, 1))
+        cbs = [stopper]
+        if kind == "vae":
+            cbs.append(callbacks.SampleGrid(every=max(1, epochs // 5), n=36, seed=seed,
+                                            out_dir=os.path.join(out, "samples")))
+        keys = ["loss"]
+    if verbose == 1:
+        cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
     if run is not None:  # rerunning the same command after a crash resumes from the backup
-        cbs.append(AtomicBackupAndRestore(args.backup_dir, run=run))
-    history = model.fit(*fit_x, validation_data=val, epochs=args.epochs,
-                        batch_size=args.batch_size, callbacks=cbs, verbose=args.verbose)
-    with atomic_path(os.path.join(args.out, "model.keras")) as tmp:
+        cbs.append(AtomicBackupAndRestore(backup_dir, run=run))
+    history = model.fit(*fit_x, validation_data=val, epochs=epochs, batch_size=batch_size,
+                        callbacks=cbs, verbose=2 if verbose == 2 else 0)
+    with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    atomic_write_json(os.path.join(args.out, "history.json"), _jsonable(history.history),
-                      indent=2)
-    keys = ["loss"] if args.kind != "gan" else ["d_loss", "g_loss"]
-    plotting.save_figure(plotting.plot_history(history, keys=keys, title=args.kind),
-                         os.path.join(args.out, "curves.png"))
+    atomic_write_json(os.path.join(out, "history.json"), _jsonable(history.history), indent=2)
+    plotting.save_figure(plotting.plot_history(history, keys=keys, title=kind),
+                         os.path.join(out, "curves.png"))
+    if quality is not None and quality.history:
+        plotting.save_figure(plotting.plot_quality(quality, title="sample quality"),
+                             os.path.join(out, "quality.png"))
+    if kind != "autoencoder":  # the final (restored) model's samples
+        plotting.save_figure(plotting.plot_image_grid(
+            protocol.sample(model, 36, seed=seed).reshape((36,) + _image_shape(image_size)),
+            title="final samples"), os.path.join(out, "samples.png"))
     final = model.evaluate(*val, verbose=0, return_dict=True)
     result = {f"val_{k}": float(v) for k, v in final.items()}
     result.update({f"initial_val_{k}": float(v) for k, v in initial.items()})
+    if quality is not None and quality.history.get("val_kid"):
+        result["best_val_kid"] = None if stopper.best_epoch is None else float(stopper.best)
+    result["monitor"] = stopper.monitor
     result["epochs_run"] = len(history.history[keys[0]])
     result["first_epoch"] = int(history.epoch[0]) + 1 if history.epoch else None  # > 1: resumed
     result["optimizer_steps"] = _optimizer_steps(model)
     result["stop_reason"] = getattr(model, "stop_reason", None)
-    result["out"] = args.out
+    result["out"] = out
     return result
+
+
+def _image_shape(image_size):
+    return (image_size, image_size)
 
 
 def _optimizer_steps(model):
@@ -124,22 +235,26 @@ def _optimizer_steps(model):
     return {"optimizer": int(model.optimizer.iterations)}
 
 
-def lr_find_command(args):
-    """Run the LR range test for a fresh model of ``args.kind``; save the figure."""
+def lr_find_command(kind, dataset="digits", image_size=28, seed=0, optimizer=None,
+                    min_lr=1e-6, max_lr=1.0, steps=100, batch_size=64, out="runs/lr_find",
+                    verbose=1, **_ignored):
+    """Run the LR range test for a fresh model of ``kind``; save the figure."""
     from tfgenopt import lr_find, plotting
 
-    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails before the range test
-    x_train, _ = _load(args, flatten=True)
-    model = make_model(args.kind, x_train.shape[1], args.optimizer, seed=args.seed)
-    data = (x_train, x_train) if args.kind == "autoencoder" else (x_train, None)
-    result = lr_find(model, data[0], data[1], min_lr=args.min_lr, max_lr=args.max_lr,
-                     steps=args.steps, batch_size=args.batch_size, verbose=args.verbose)
-    path = plotting.save_figure(result.plot(), os.path.join(args.out, "lr_find.png"))
+    os.makedirs(out, exist_ok=True)  # an unwritable --out fails before the range test
+    x_train, _ = _load(dataset, image_size, seed, flatten=True)
+    model = make_model(kind, x_train.shape[1], optimizer, seed=seed)
+    data = (x_train, x_train) if kind == "autoencoder" else (x_train, None)
+    result = lr_find(model, data[0], data[1], min_lr=min_lr, max_lr=max_lr,
+                     steps=steps, batch_size=batch_size, verbose=verbose)
+    path = plotting.save_figure(result.plot(), os.path.join(out, "lr_find.png"))
     return {"suggested_lr": float(result.suggestion), "min_div10": float(result.min_div10),
             "monitor": result.monitor, "diverged": bool(result.diverged), "figure": path}
 
 
-def landscape_command(args):
+def landscape_command(model, dataset="digits", image_size=28, seed=0,
+                      kind=("1d", "2d", "hessian"), grid=11, probe_size=256,
+                      out="runs/landscape", verbose=1, **_ignored):
     """Probe a saved ``.keras`` model's loss landscape on a probe set of the dataset.
 
     A GAN is probed per player (discriminator and generator, each in its own weights); a VAE
@@ -147,52 +262,53 @@ def landscape_command(args):
     """
     import keras
 
+    path = model
     import tfgenopt.models  # noqa: F401  (registers GAN and VAE for load_model)
     from tfgenopt import landscape, plotting
 
-    if not os.path.exists(args.model):
-        raise FileNotFoundError(f"`model` {args.model!r} does not exist.")
-    os.makedirs(args.out, exist_ok=True)  # an unwritable --out fails before any probe
-    if not zipfile.is_zipfile(args.model):
-        raise ValueError(f"`model` {args.model!r} is not a .keras file (not a zip archive; "
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"`model` {path!r} does not exist.")
+    os.makedirs(out, exist_ok=True)  # an unwritable --out fails before any probe
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"`model` {path!r} is not a .keras file (not a zip archive; "
                          "truncated or another format?).")
     try:
-        model = keras.saving.load_model(args.model)
+        model = keras.saving.load_model(path)
     except Exception as exc:  # KeyError, OSError, TypeError...: one clear error naming the file
-        raise ValueError(f"`model` {args.model!r} is not a readable .keras file "
+        raise ValueError(f"`model` {path!r} is not a readable .keras file "
                          f"({type(exc).__name__}: {exc}).") from None
     inputs = model.networks()["discriminator"].inputs if hasattr(model, "generator_loss") else \
         (model.networks()["encoder"].inputs if hasattr(model, "elbo_terms") else model.inputs)
     flat = len(inputs[0].shape) == 2
-    x_train, _ = _load(args, flatten=flat)
-    probe = x_train[: args.probe_size]
+    x_train, _ = _load(dataset, image_size, seed, flatten=flat)
+    probe = x_train[: probe_size]
     players = ("discriminator", "generator") if hasattr(model, "generator_loss") else (None,)
     result = {}
     for player in players:
         tag = f"{player}_" if player else ""
         common = {"player": player} if player else {}
-        if "1d" in args.kind:
-            sl = landscape.slice_1d(model, probe, alphas=np.linspace(-1, 1, args.grid),
-                                    seed=args.seed, **common)
-            result[f"{tag}slice_loss_at_0"] = float(sl["loss"][args.grid // 2])
+        if "1d" in kind:
+            sl = landscape.slice_1d(model, probe, alphas=np.linspace(-1, 1, grid),
+                                    seed=seed, **common)
+            result[f"{tag}slice_loss_at_0"] = float(sl["loss"][grid // 2])
             result[f"{tag}slice_loss_max"] = float(np.max(sl["loss"]))
-        if "2d" in args.kind:
-            surf = landscape.surface_2d(model, probe, grid=args.grid, seed=args.seed,
-                                        verbose=args.verbose, **common)
+        if "2d" in kind:
+            surf = landscape.surface_2d(model, probe, grid=grid, seed=seed,
+                                        verbose=verbose, **common)
             name = f"{tag}surface.png"
             plotting.save_figure(plotting.plot_surface(surf, title=f"{player or 'loss'} surface"),
-                                 os.path.join(args.out, name))
+                                 os.path.join(out, name))
             result[f"{tag}surface_min"] = float(np.min(surf["loss"]))
-        if "hessian" in args.kind:
-            eig = landscape.hessian_eigenvalues(model, probe, k=1, seed=args.seed, **common)
+        if "hessian" in kind:
+            eig = landscape.hessian_eigenvalues(model, probe, k=1, seed=seed, **common)
             result[f"{tag}hessian_top"] = float(np.max(eig))
-        if "trace" in args.kind:
+        if "trace" in kind:
             result[f"{tag}hessian_trace"] = float(
-                landscape.hessian_trace(model, probe, samples=16, seed=args.seed, **common)["trace"])
-        if "noise_scale" in args.kind:
+                landscape.hessian_trace(model, probe, samples=16, seed=seed, **common)["trace"])
+        if "noise_scale" in kind:
             result[f"{tag}grad_noise_scale"] = float(landscape.gradient_noise_scale(
-                model, probe, seed=args.seed, **common)["noise_scale"])
-        if "sharpness" in args.kind:
+                model, probe, seed=seed, **common)["noise_scale"])
+        if "sharpness" in kind:
             result[f"{tag}sharpness"] = float(landscape.sharpness(model, probe, **common)["sharpness"])
-    result["out"] = args.out
+    result["out"] = out
     return result

@@ -67,7 +67,7 @@ class TestLogs:
         d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=0)
         gan = tg.models.GAN(g, d, latent_dim=4, seed=0)
         gan.compile()
-        x = rng.uniform(-1, 1, size=(32, 16)).astype("float32")
+        x = rng.uniform(size=(32, 16)).astype("float32")
         cb = LossLandscape(x, kind=("hessian", "rotation"), iterations=4, verbose=0)
         h = gan.fit(x, epochs=1, batch_size=16, verbose=0, callbacks=[cb])
         assert {"d_hessian_top", "g_hessian_top", "rotation_index"} <= set(h.history)
