@@ -122,6 +122,9 @@ class ArrayFitMixin(AutoExecutionMixin):
             1
         """
         check_fit_arrays(self, x, y)
+        # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
+        self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
+                               else batch_size)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32
