@@ -15,9 +15,9 @@ PROMISED = {
     "schedules": ["WarmupCosine", "OneCycle", "Cyclical", "StepDecay", "get"],
     "callbacks": ["EarlyStopping", "QualityMonitor", "LossLandscape", "LRFinder",
                   "ReduceLROnPlateau", "LearningRateLogger", "SampleGrid", "KLWarmup", "lr_find",
-                  "CollapseMonitor"],
+                  "CollapseMonitor", "TensorBoard"],
     "landscape": ["surface_2d", "slice_1d", "interpolate", "hessian_eigenvalues", "hvp",
-                  "hessian_trace", "sharpness", "gradient_noise_scale", "random_directions",
+                  "hessian_trace", "sharpness", "gradient_noise_scale", "hessian_spectrum", "random_directions",
                   "direction_between", "trajectory_pca"],
     "evaluation": ["fid", "fid_from_images", "kid", "precision_recall", "mode_coverage",
                    "domain_classifier", "FeatureExtractor"],
@@ -25,7 +25,7 @@ PROMISED = {
                "compare_optimizers"],
     "plotting": ["plot_history", "plot_image_grid", "save_figure", "plot_quality",
                  "plot_schedule", "plot_lr_finder", "plot_surface", "plot_curvature",
-                 "plot_optimizer_comparison"],
+                 "plot_optimizer_comparison", "plot_hessian_spectrum"],
 }
 
 

@@ -6,8 +6,9 @@ from tfgenopt.callbacks.landscape import LossLandscape
 from tfgenopt.callbacks.lr import LearningRateLogger, LRFinder, ReduceLROnPlateau, lr_find
 from tfgenopt.callbacks.quality import QualityMonitor
 from tfgenopt.callbacks.samples import SampleGrid
+from tfgenopt.callbacks.tensorboard import TensorBoard
 from tfgenopt.callbacks.vae import KLWarmup
 
 __all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
            "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup",
-           "CollapseMonitor"]
+           "CollapseMonitor", "TensorBoard"]

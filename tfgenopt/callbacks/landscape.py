@@ -12,11 +12,12 @@ import tensorflow as tf
 from tfgenopt import catalog
 from tfgenopt import landscape as L
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt.callbacks.tensorboard import summary_sink
 
 __all__ = ["LossLandscape"]
 
 KINDS = ("1d", "2d", "hessian", "trace", "noise_scale", "sharpness", "rotation",
-         "path_angle")
+         "path_angle", "spectrum")
 _PREFIX = {"discriminator": "d_", "generator": "g_"}
 
 
@@ -45,7 +46,8 @@ class LossLandscape(keras.callbacks.Callback):
         every: probe at the end of epochs ``every``, ``2 * every``, ... (counted from 1) and
             of the last epoch (``tfgenopt.catalog.due_at_epoch_end``), never on others.
         kind: which probes: any of ``"1d"``, ``"2d"``, ``"hessian"``, ``"trace"``,
-            ``"noise_scale"``, ``"sharpness"``, ``"rotation"`` (GANs), ``"path_angle"``.
+            ``"noise_scale"``, ``"sharpness"``, ``"rotation"`` (GANs), ``"path_angle"``,
+            ``"spectrum"`` (the Hessian's eigenvalue density).
         grid: points per axis of the slices (``grid`` for 1-D, ``grid x grid`` for 2-D).
         span: the slices cover ``[-span, span]`` along filter-normalized directions.
         k: number of top Hessian eigenvalues.
@@ -67,6 +69,11 @@ class LossLandscape(keras.callbacks.Callback):
             fastest for the rest of training (the probe objectives live as long as the
             callback, so the one-off timing is amortized).
         verbose: 1 shows a progress bar over the probes of an epoch.
+        spectrum_runs: random starts of the ``"spectrum"`` probe (stochastic Lanczos
+            quadrature with ``iterations`` steps, ``tfgenopt.landscape.hessian_spectrum``); its
+            densities are kept in :attr:`history` (``record["spectra"]``, per player), drawn
+            to ``out_dir`` (``spectrum_{player}.png``) and sent to a
+            ``tfgenopt.callbacks.TensorBoard`` of the run, like the other figures.
 
     Example:
         >>> import tfgenopt as tg, numpy as np
@@ -82,7 +89,7 @@ class LossLandscape(keras.callbacks.Callback):
     def __init__(self, probe_data, every=1, kind=("1d", "hessian", "trace"), grid=21, span=1.0,
                  k=1, iterations=20, trace_samples=16, noise_batch_size=None,
                  sharpness_radius=0.05, players=None, batch_size=None, seed=0, out_dir=None,
-                 trajectory=False, strategy="auto", verbose=1):
+                 trajectory=False, strategy="auto", verbose=1, spectrum_runs=2):
         super().__init__()
         for leaf in tf.nest.flatten(probe_data):
             check_array("probe_data", leaf, min_ndim=1)
@@ -110,7 +117,8 @@ class LossLandscape(keras.callbacks.Callback):
             seed=check_int("seed", seed), out_dir=None if out_dir is None else os.fspath(out_dir),
             trajectory=bool(trajectory),
             strategy=check_choice("strategy", strategy, L.STRATEGIES),
-            verbose=check_int("verbose", verbose, 0, 2))
+            verbose=check_int("verbose", verbose, 0, 2),
+            spectrum_runs=check_int("spectrum_runs", spectrum_runs, minimum=1))
         if self._args["iterations"] < self._args["k"]:
             raise ValueError(f"`iterations` ({iterations}) must be >= `k` ({k}).")
         for name, value in self._args.items():
@@ -232,6 +240,10 @@ class LossLandscape(keras.callbacks.Callback):
         elif kind == "noise_scale":
             out = L.gradient_noise_scale(obj, batch_size=self.noise_batch_size, seed=self.seed)
             scalars[f"{prefix}grad_noise_scale"] = out["noise_scale"]
+        elif kind == "spectrum":  # steps: `iterations` (at most the parameter count)
+            record["spectra"][player or "model"] = L.hessian_spectrum(
+                obj, steps=min(self.iterations, obj.num_params), runs=self.spectrum_runs,
+                seed=self.seed)
         elif kind == "sharpness":
             scalars[f"{prefix}sharpness"] = L.sharpness(obj, radius=self.sharpness_radius)[
                 "sharpness"]
@@ -241,7 +253,7 @@ class LossLandscape(keras.callbacks.Callback):
         if not catalog.due_at_epoch_end(epoch, self.every, last):
             return
         record = {"epoch": epoch + 1, "logs": {}, "slices": {}, "surfaces": {},
-                  "path_angle": None}
+                  "path_angle": None, "spectra": {}}
         tasks = self._tasks()
         bar = keras.utils.Progbar(len(tasks), unit_name="probe") if self.verbose else None
         for i, (kind, player) in enumerate(tasks):
@@ -256,6 +268,9 @@ class LossLandscape(keras.callbacks.Callback):
             logs.update(record["logs"])
         if self.out_dir:
             self._save_figures(record)
+        sink = summary_sink(self.model)  # a tfgenopt.callbacks.TensorBoard in the run
+        if sink is not None:
+            sink.landscape(record, epoch, self.history)
 
     def on_train_end(self, logs=None):
         for player, snapshots in self._snapshots.items():
@@ -278,6 +293,13 @@ class LossLandscape(keras.callbacks.Callback):
                         os.path.join(self.out_dir, "curvature.png"))
             if any(r["slices"] for r in self.history):
                 save_figure(P.plot_slices(self.history), os.path.join(self.out_dir, "slices.png"))
+        if self.out_dir and any(r.get("spectra") for r in self.history):
+            from tfgenopt.plotting import save_figure
+            from tfgenopt.plotting.spectrum import plot_hessian_spectrum
+
+            for name in self.history[-1]["spectra"]:
+                save_figure(plot_hessian_spectrum(self.history, player=name),
+                            os.path.join(self.out_dir, f"spectrum_{name}.png"))
 
     def _save_figures(self, record):
         from tfgenopt.plotting import landscape as P

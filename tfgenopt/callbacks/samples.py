@@ -10,6 +10,7 @@ import numpy as np
 from tfgenopt import catalog
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.callbacks._copy import deepcopy_sharing
+from tfgenopt.callbacks.tensorboard import summary_sink
 from tfgenopt.models import protocol
 from tfgenopt.plotting.training import image_grid_array
 
@@ -42,7 +43,8 @@ class SampleGrid(keras.callbacks.Callback):
     is a PNG of exactly ``image_grid_array``'s pixel size (one image pixel per PNG pixel:
     ``rows * (h + pad) + pad`` by ``cols * (w + pad) + pad``), named
     ``{prefix}_epoch{epoch:04d}.png`` (epochs from 1) in ``out_dir``; with ``tensorboard_dir``
-    it is also written as a ``tf.summary.image``; with ``strip=True`` all grids of the run are
+    it is also written as a ``tf.summary.image`` (and so it is, at step ``epoch`` counted from 0,
+    to a ``tfgenopt.callbacks.TensorBoard`` of the run, tag ``prefix``); with ``strip=True`` all grids of the run are
     stacked into one ``{prefix}_strip.png`` at the end (the evolution in one picture).
 
     Args:
@@ -165,6 +167,9 @@ class SampleGrid(keras.callbacks.Callback):
         if self.out_dir is not None:
             path = os.path.join(self.out_dir, f"{self.prefix}_epoch{epoch + 1:04d}.png")
             self.paths.append(_save_png(path, grid))
+        sink = summary_sink(self.model)  # a tfgenopt.callbacks.TensorBoard in the run
+        if sink is not None:
+            sink.image(self.prefix, grid, epoch, value_range=(0.0, 1.0))
         if self._writer is not None:
             import tensorflow as tf
 

@@ -4,7 +4,7 @@ Directions (:func:`random_direction`, :func:`random_directions`, :func:`trajecto
 :func:`direction_between`), slices (:func:`slice_1d`, :func:`surface_2d`,
 :func:`interpolate`), curvature (:func:`hvp`, :func:`hessian_eigenvalues`,
 :func:`hessian_trace`, :func:`sharpness`, :func:`gradient_norm`,
-:func:`gradient_noise_scale`) and two-player games (:func:`path_angle`,
+:func:`gradient_noise_scale`), the eigenvalue density (:func:`hessian_spectrum`) and two-player games (:func:`path_angle`,
 :func:`rotation_index`). Every probe leaves the model's state bitwise unchanged.
 """
 
@@ -28,6 +28,7 @@ from tfgenopt.landscape.directions import (
 )
 from tfgenopt.landscape.game import Game, game, path_angle, rotation_index
 from tfgenopt.landscape.objectives import Objective, objective, probe_variables
+from tfgenopt.landscape.spectrum import hessian_spectrum
 from tfgenopt.landscape.surface import interpolate, slice_1d, surface_2d, trajectory_surface
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "hvp",
     "hessian_eigenvalues",
     "hessian_trace",
+    "hessian_spectrum",
     "gradient_norm",
     "sharpness",
     "gradient_noise_scale",

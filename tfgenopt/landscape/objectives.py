@@ -97,6 +97,10 @@ def _model_objective(model, data, metrics, batch_size):
     if not getattr(model, "compiled", False):
         raise ValueError("`model` must be compiled with a loss (`model.compile(loss=...)`) so "
                          "`model.compute_loss` defines the probed loss.")
+    if (getattr(model, "loss", None) is None and not model.losses
+            and type(model).compute_loss is keras.Model.compute_loss):
+        raise ValueError(f"`model` ({model.name!r}) was compiled without a loss, so there is no "
+                         "loss to probe; compile it with one (`model.compile(loss=...)`).")
     named = [_metric_fn(m) for m in (metrics or ())]
 
     def loss(y_pred, batch):

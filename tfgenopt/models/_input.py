@@ -126,6 +126,9 @@ class ArrayFitMixin(AutoExecutionMixin):
         """
         check_fit_arrays(self, x, y)
         check_data_range(self, x)  # data the generator / decoder can reach, before any step
+        # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
+        self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
+                               else batch_size)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32
