@@ -15,7 +15,7 @@ PROMISED = {
     "schedules": ["WarmupCosine", "OneCycle", "Cyclical", "StepDecay", "get"],
     "callbacks": ["EarlyStopping", "QualityMonitor", "LossLandscape", "LRFinder",
                   "ReduceLROnPlateau", "LearningRateLogger", "SampleGrid", "KLWarmup", "lr_find",
-                  "CollapseMonitor", "TensorBoard"],
+                  "CollapseMonitor", "TensorBoard", "MonitorCallback"],
     "landscape": ["surface_2d", "slice_1d", "interpolate", "hessian_eigenvalues", "hvp",
                   "hessian_trace", "sharpness", "gradient_noise_scale", "hessian_spectrum", "random_directions",
                   "direction_between", "trajectory_pca"],

@@ -199,7 +199,8 @@ class TestQualityMonitorWithEarlyStopping:
 
     def test_listed_after_early_stopping_raises(self, digits, extractor):
         x_train, x_val = digits
-        stop = keras.callbacks.EarlyStopping(monitor="val_fid", mode="min")
+        # The order contract (models.protocol.announce_keys) binds tfgenopt's monitors.
+        stop = tg.callbacks.EarlyStopping(monitor="val_fid", mode="min")
         with pytest.raises(ValueError, match="QualityMonitor must come before EarlyStopping"):
             tiny_gan().fit(x_train, epochs=1, verbose=0,
                            callbacks=[stop, monitor(x_val, extractor, metrics=("fid",))])

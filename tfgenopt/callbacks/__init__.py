@@ -1,5 +1,6 @@
 """Keras callbacks that watch a run and act on it; thin layers over the modules they call."""
 
+from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks.collapse import CollapseMonitor
 from tfgenopt.callbacks.early_stopping import EarlyStopping
 from tfgenopt.callbacks.landscape import LossLandscape
@@ -11,4 +12,4 @@ from tfgenopt.callbacks.vae import KLWarmup
 
 __all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
            "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup",
-           "CollapseMonitor", "TensorBoard"]
+           "CollapseMonitor", "TensorBoard", "MonitorCallback"]

@@ -174,6 +174,7 @@ class CollapseMonitor(MonitorCallback):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
+        protocol.announce_keys(self.model, self, LOG_KEYS)
         self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
         if self._extractor is None:
             self._extractor = _features.get_extractor(self.extractor)
@@ -305,6 +306,9 @@ class CollapseMonitor(MonitorCallback):
             logs.update({k: v for k, v in self._last.items()
                          if not (k == "val_coverage" and k in logs)})
             logs["collapse_remedies"] = float(len(self.remedies))
+
+    def on_train_end(self, logs=None):
+        protocol.withdraw_keys(self.model, self)
 
     def get_config(self):
         if not (self.extractor is None or isinstance(self.extractor, str)):

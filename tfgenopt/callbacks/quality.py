@@ -2,12 +2,12 @@
 
 Put it BEFORE ``EarlyStopping`` (and anything else that monitors its keys) in ``callbacks``:
 Keras calls callbacks in list order with one shared ``logs`` dict, so a callback listed earlier
-would not see ``val_kid`` yet. ``on_train_begin`` checks the order and raises if it is wrong.
+would not see ``val_kid`` yet. The monitor announces its keys on the model
+(:func:`tfgenopt.models.protocol.announce_keys`) and a tfgenopt monitor listed before it raises
+at its first epoch (:class:`tfgenopt.callbacks.MonitorCallback`).
 """
 
 from __future__ import annotations
-
-import inspect
 
 import keras
 import numpy as np
@@ -94,7 +94,11 @@ class QualityMonitor(keras.callbacks.Callback):
     ``k``; :attr:`history` keeps only the freshly measured values, by epoch.
 
     Must come before ``EarlyStopping`` (or any callback monitoring these keys) in
-    ``callbacks``; ``on_train_begin`` raises ``ValueError`` otherwise.
+    ``callbacks``: it announces its keys in ``on_train_begin``
+    (:func:`tfgenopt.models.protocol.announce_keys`), and tfgenopt's monitors
+    (``EarlyStopping``, ``ReduceLROnPlateau``) listed before it raise ``ValueError`` at their
+    first epoch. Keras' own callbacks do not take part in that check (they warn that the key is
+    missing).
 
     Args:
         real_data: real images ``(n, ...)`` (any digit size / value range, or flat vectors), or
@@ -195,35 +199,9 @@ class QualityMonitor(keras.callbacks.Callback):
     def __deepcopy__(self, memo):
         return deepcopy_sharing(self, memo, _SHARED)
 
-    def _check_order(self):
-        """Raise if a callback listed before this one monitors one of its keys."""
-        frame = inspect.currentframe()
-        callbacks = None
-        for _ in range(8):
-            frame = frame.f_back if frame is not None else None
-            owner = frame.f_locals.get("self") if frame is not None else None
-            if isinstance(owner, keras.callbacks.CallbackList):
-                callbacks = owner.callbacks
-                break
-        del frame
-        if not callbacks or not any(cb is self for cb in callbacks):
-            return
-        keys = set(self.log_keys)
-        for cb in callbacks:
-            if cb is self:
-                return
-            monitor = getattr(cb, "monitor", None)
-            if isinstance(monitor, str) and monitor in keys:
-                raise ValueError(
-                    f"QualityMonitor must come before {type(cb).__name__}(monitor={monitor!r}) "
-                    "in `callbacks`: Keras runs callbacks in list order, so a callback listed "
-                    f"earlier reads the logs before {monitor!r} is written. Put QualityMonitor "
-                    "first."
-                )
-
     def on_train_begin(self, logs=None):
         self._reset()
-        self._check_order()
+        protocol.announce_keys(self.model, self, self.log_keys)
         protocol.set_carried_keys(self.model, ())
         self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
         check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
@@ -278,6 +256,9 @@ class QualityMonitor(keras.callbacks.Callback):
         protocol.set_carried_keys(self.model, () if due else self._last)
         if logs is not None:
             logs.update(self._last)
+
+    def on_train_end(self, logs=None):
+        protocol.withdraw_keys(self.model, self)
 
     def get_config(self):
         if not (self.extractor is None or isinstance(self.extractor, str)):
