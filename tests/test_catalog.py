@@ -85,6 +85,7 @@ class TestMetricConsumers:
         qm = QualityMonitor(x, metrics=("fid", "kid", "coverage", "precision_recall"))
         assert sorted(qm.log_keys) == sorted(catalog.keys_by_producer(QM))
 
+
     def test_gan_and_vae_metrics_are_in_the_catalog(self):
         g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16)
         d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,))
@@ -132,6 +133,42 @@ class TestMetricConsumers:
         assert catalog.metric(tg.models.protocol.lr_log_key("d")).producer.endswith(
             "LearningRateLogger")
         assert catalog.direction("sample_diversity") == "max"
+
+
+class TestQualityDeclaration:
+    """Each quality metric is declared once (catalog.QUALITY); the rest derives from it."""
+
+    def test_catalog_metrics_are_the_declared_ones(self):
+        declared = [m for q in catalog.QUALITY.values() for m in q.metrics]
+        assert [catalog.METRICS[m.key] for m in declared] == declared  # the same entries
+        assert tuple(m.key for m in declared) == catalog.keys_by_producer(QM)
+        assert all(m.producer == QM for m in declared)
+
+    @pytest.mark.parametrize("name", ["fid", "kid", "coverage", "precision_recall",
+                                      "precision", "recall"])
+    def test_monitor_metric_names_and_keys_derive_from_the_declaration(self, name):
+        spec = catalog.quality_metric(name)
+        qm = QualityMonitor(np.zeros((4, 2), "float32"), metrics=(name,))
+        assert qm.metrics == (spec.name,) and qm.log_keys == spec.keys
+        from tfgenopt.callbacks.quality import QUALITY_METRICS
+
+        assert set(QUALITY_METRICS.names()) == {
+            n for q in catalog.QUALITY.values() for n in (q.name, *q.aliases)}
+
+    @pytest.mark.parametrize("key", catalog.keys_by_producer(QM))
+    def test_tuner_objective_map_derives_from_the_declaration(self, key):
+        from tfgenopt.tuning.search import default_callbacks
+
+        x = np.zeros((4, 2), "float32")
+        added = default_callbacks(None, resolve_objective(key), x, [], True, 2)
+        assert [type(cb).__name__ for cb in added] == ["QualityMonitor", "EarlyStopping"]
+        assert added[0].metrics == (catalog.quality_metric_of(key).name,)
+        assert key in added[0].log_keys and added[1].monitor == key
+
+    def test_unknown_quality_metric_lists_the_declared_names(self):
+        with pytest.raises(ValueError, match=r"known: \['coverage', 'fid', 'kid'"):
+            catalog.quality_metric("inception_score")
+        assert catalog.quality_metric_of("val_loss") is None
 
 
 class TestDatasetConsumers:

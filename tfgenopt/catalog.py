@@ -1,5 +1,9 @@
 """What several modules must agree on, in one place: metric keys, datasets, the ``every=k`` rule.
 
+* :data:`QUALITY`: each quality metric ``QualityMonitor`` measures, declared once: its name
+  (and aliases), the keys it writes with their directions and docs. ``METRICS``,
+  ``QualityMonitor``'s metric -> keys map and the tuner's objective map derive from it
+  (:func:`quality_metric`, :func:`quality_metric_of`).
 * :data:`METRICS`: every ``logs`` key the package writes, its direction (``"min"``,
   ``"max"`` or ``None`` for a diagnostic that is not "better" on either side) and its producer.
   :func:`direction` is what ``EarlyStopping``, ``ReduceLROnPlateau``, ``search()`` and
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Metric", "METRICS", "metric", "direction", "keys_by_producer",
+    "QualityMetric", "QUALITY", "quality_metric", "quality_metric_of",
     "Dataset", "DATASETS", "VALUE_RANGES", "dataset", "image_sizes",
     "epoch_number", "is_due", "due_at_epoch_end", "due_epochs",
 ]
@@ -55,18 +60,57 @@ _ES = "tfgenopt.callbacks.EarlyStopping"
 _LR = "tfgenopt.callbacks.LearningRateLogger"
 _CM = "tfgenopt.callbacks.CollapseMonitor"
 
+
+@dataclass(frozen=True)
+class QualityMetric:
+    """One quality metric of ``QualityMonitor``: the ONE place its name and keys are written.
+
+    Args:
+        name: the name ``QualityMonitor(metrics=...)`` takes, e.g. ``"kid"``.
+        metrics: the :class:`Metric` of each ``logs`` key it writes (key, direction, producer,
+            doc), in the order its measuring function returns the values.
+        doc: one line on what it measures.
+        aliases: other names accepted for it (``"precision"`` for ``"precision_recall"``).
+    """
+
+    name: str
+    metrics: tuple
+    doc: str
+    aliases: tuple = ()
+
+    @property
+    def keys(self):
+        """The ``logs`` keys it writes, in order."""
+        return tuple(m.key for m in self.metrics)
+
+
+def _quality(name, doc, *keys, aliases=()):
+    """Declare a quality metric from ``(key, direction, doc)`` triples."""
+    return QualityMetric(name, tuple(Metric(k, d, _QM, text) for k, d, text in keys), doc,
+                         tuple(aliases))
+
+
+QUALITY = {q.name: q for q in (
+    _quality("fid", "Frechet distance between feature Gaussians",
+             ("val_fid", "min", "Frechet distance of the samples' features to the real ones")),
+    _quality("kid", "kernel inception distance (unbiased MMD, polynomial kernel)",
+             ("val_kid", "min", "kernel inception distance (mean over subsets)"),
+             ("val_kid_std", "min", "spread of KID over its subsets (lower: a surer value)")),
+    _quality("precision_recall", "k-NN manifold precision, recall and density",
+             ("val_precision", "max", "share of samples inside the real manifold"),
+             ("val_recall", "max", "share of real samples inside the samples' manifold"),
+             ("val_density", "max", "how many real neighbourhoods hold each sample (>1 dense)"),
+             aliases=("precision", "recall")),
+    _quality("coverage", "how many of the real classes the samples cover",
+             ("val_coverage", "max",
+              "share of real classes the samples cover (CollapseMonitor writes it too)"),
+             ("val_class_kl", "min", "KL divergence of the real to the sampled class histogram"),
+             ("val_confidence", "max", "mean top class probability of the samples")),
+)}
+
 METRICS = {m.key: m for m in (
-    # QualityMonitor (tfgenopt/callbacks/quality.py): sample quality of the model.
-    Metric("val_fid", "min", _QM, "Frechet distance of the samples' features to the real ones"),
-    Metric("val_kid", "min", _QM, "kernel inception distance (mean over subsets)"),
-    Metric("val_kid_std", "min", _QM, "spread of KID over its subsets (lower: a surer value)"),
-    Metric("val_precision", "max", _QM, "share of samples inside the real manifold"),
-    Metric("val_recall", "max", _QM, "share of real samples inside the samples' manifold"),
-    Metric("val_density", "max", _QM, "how many real neighbourhoods hold each sample (>1 dense)"),
-    Metric("val_coverage", "max", _QM,
-           "share of real classes the samples cover (CollapseMonitor writes it too)"),
-    Metric("val_class_kl", "min", _QM, "KL divergence of the real to the sampled class histogram"),
-    Metric("val_confidence", "max", _QM, "mean top class probability of the samples"),
+    # QualityMonitor (tfgenopt/callbacks/quality.py): sample quality, declared in QUALITY.
+    *(m for q in QUALITY.values() for m in q.metrics),
     # Models' train_step (and test_step with validation data: the same key with ``val_``).
     Metric("loss", "min", "keras.Model", "the model's training loss"),
     Metric("d_loss", "min", _GAN, "discriminator loss"),
@@ -205,6 +249,43 @@ def keys_by_producer(producer):
         ('val_fid', 'val_kid', 'val_kid_std')
     """
     return tuple(k for k, m in METRICS.items() if m.producer == producer)
+
+
+def quality_metric(name):
+    """The :class:`QualityMetric` called ``name`` (or one of its aliases).
+
+    Args:
+        name: ``"fid"``, ``"kid"``, ``"coverage"``, ``"precision_recall"``, ``"precision"``
+            or ``"recall"``.
+
+    Returns:
+        A :class:`QualityMetric`; an unknown name raises ``ValueError`` listing the known ones.
+
+    Example:
+        >>> quality_metric("kid").keys, quality_metric("recall").name
+        (('val_kid', 'val_kid_std'), 'precision_recall')
+    """
+    for q in QUALITY.values():
+        if name == q.name or name in q.aliases:
+            return q
+    known = sorted(n for q in QUALITY.values() for n in (q.name, *q.aliases))
+    raise ValueError(f"Unknown quality metric {name!r}; known: {known}.")
+
+
+def quality_metric_of(key):
+    """The :class:`QualityMetric` that writes ``logs`` key ``key``, or ``None``.
+
+    This is the tuner's objective map: ``search(objective="val_kid")`` adds a
+    ``QualityMonitor(metrics=("kid",))``.
+
+    Example:
+        >>> quality_metric_of("val_kid_std").name, quality_metric_of("val_loss")
+        ('kid', None)
+    """
+    for q in QUALITY.values():
+        if key in q.keys:
+            return q
+    return None
 
 
 # --------------------------------------------------------------------------- datasets

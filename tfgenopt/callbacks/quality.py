@@ -29,41 +29,43 @@ __all__ = ["QualityMonitor", "QUALITY_METRICS"]
 QUALITY_METRICS = Registry("quality metric")
 
 
-@QUALITY_METRICS.register("fid")
+def _measures(name):
+    """Register the measuring function of ``catalog.QUALITY[name]`` under its name and aliases.
+
+    The function returns the values of the metric's keys in the catalog's order; the keys
+    themselves are written only in :data:`tfgenopt.catalog.QUALITY`.
+    """
+    spec = catalog.QUALITY[name]
+    return QUALITY_METRICS.register(spec.name, *spec.aliases)
+
+
+@_measures("fid")
 def _fid(cb, feats, probs):
-    return {"val_fid": fid(cb._real_features, feats)}
+    return (fid(cb._real_features, feats),)
 
 
-@QUALITY_METRICS.register("kid")
+@_measures("kid")
 def _kid(cb, feats, probs):
     size = cb.kid_subset_size or 1000
     mean, std = kid(cb._real_features, feats, subsets=cb.kid_subsets, subset_size=size,
                     seed=cb.seed)
-    return {"val_kid": mean, "val_kid_std": std}
+    return mean, std
 
 
-@QUALITY_METRICS.register("coverage")
+@_measures("coverage")
 def _coverage(cb, feats, probs):
     if probs is None:
         raise ValueError("metric 'coverage' needs an extractor with a softmax output (a "
                          "classifier); the one given has none.")
     stats = mode_coverage_from_probabilities(probs, cb._real_classes, cb.min_share)
-    return {"val_coverage": stats["coverage"], "val_class_kl": stats["kl"],
-            "val_confidence": stats["confidence"]}
+    return stats["coverage"], stats["kl"], stats["confidence"]
 
 
-@QUALITY_METRICS.register("precision_recall", "precision", "recall")
+@_measures("precision_recall")
 def _precision_recall(cb, feats, probs):
     r = precision_recall(cb._real_features, feats, k=cb.k)
-    return {"val_precision": r["precision"], "val_recall": r["recall"],
-            "val_density": r["density"]}
+    return r["precision"], r["recall"], r["density"]
 
-
-_KEYS = {"fid": ("val_fid",), "kid": ("val_kid", "val_kid_std"),
-         "coverage": ("val_coverage", "val_class_kl", "val_confidence"),
-         "precision_recall": ("val_precision", "val_recall", "val_density")}
-# Aliases (a tuner objective ``val_precision`` asks for "precision") -> canonical names.
-_CANONICAL = {"precision": "precision_recall", "recall": "precision_recall"}
 # Shared, not copied, by ``copy.deepcopy`` (Keras Tuner copies callbacks for every trial).
 _SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
 
@@ -158,7 +160,7 @@ class QualityMonitor(keras.callbacks.Callback):
             raise ValueError(f"`metrics` must name at least one of {QUALITY_METRICS.names()}.")
         for name in metrics:
             QUALITY_METRICS.get(name, "metrics")
-        metrics = tuple(dict.fromkeys(_CANONICAL.get(name, name) for name in metrics))
+        metrics = tuple(dict.fromkeys(catalog.quality_metric(name).name for name in metrics))
         self.every = check_int("every", every, minimum=1)
         if n_samples is not None:
             n_samples = check_int("n_samples", n_samples, minimum=2)
@@ -194,7 +196,7 @@ class QualityMonitor(keras.callbacks.Callback):
     @property
     def log_keys(self):
         """The ``logs`` keys this monitor writes, in order."""
-        return tuple(key for name in self.metrics for key in _KEYS[name])
+        return tuple(key for name in self.metrics for key in catalog.QUALITY[name].keys)
 
     def __deepcopy__(self, memo):
         return deepcopy_sharing(self, memo, _SHARED)
@@ -242,7 +244,8 @@ class QualityMonitor(keras.callbacks.Callback):
         feats, probs = self._extractor.predict(images, self.batch_size, self.verbose, self._range)
         values = {}
         for name in self.metrics:
-            values.update(QUALITY_METRICS.get(name)(self, feats, probs))
+            values.update(zip(catalog.QUALITY[name].keys,
+                              QUALITY_METRICS.get(name)(self, feats, probs), strict=True))
         return {key: float(values[key]) for key in self.log_keys}
 
     def on_epoch_end(self, epoch, logs=None):

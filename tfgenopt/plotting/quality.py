@@ -63,7 +63,8 @@ def plot_quality(history, keys=None, title=None):
             _, s = series[std_key]
             ax.fill_between(x, y - s, y + s, alpha=0.25, label="+-std")
         if np.any(np.isfinite(y)):
-            lower_is_better = key in ("val_fid", "val_kid", "val_class_kl")
+            found = catalog.metric(key)  # the catalog's direction marks the best epoch
+            lower_is_better = found is not None and found.direction == "min"
             best = int(np.nanargmin(y) if lower_is_better else np.nanargmax(y))
             ax.plot(x[best], y[best], "*", ms=10, color="tab:red", label="best")
         ax.set_title(key.removeprefix("val_"))

@@ -130,10 +130,8 @@ def default_callbacks(hypermodel, objective, validation_data, callbacks, early_s
     stopping on the objective (quality first, so early stopping sees its logs)."""
     callbacks = list(callbacks or [])
     name = objective.name
-    quality = {"val_fid": "fid", "val_kid": "kid", "val_kid_std": "kid",
-               "val_precision": "precision", "val_recall": "recall",
-               "val_coverage": "coverage"}
-    wants_quality = name in quality and not any(
+    quality = catalog.quality_metric_of(name)  # the metric whose keys hold the objective
+    wants_quality = quality is not None and not any(
         type(cb).__name__ == "QualityMonitor" for cb in callbacks)
     if wants_quality:
         if validation_data is None:
@@ -145,7 +143,7 @@ def default_callbacks(hypermodel, objective, validation_data, callbacks, early_s
                 "available; pass another objective (e.g. 'val_d_loss')."
             )
         x_val = validation_data[0] if isinstance(validation_data, tuple) else validation_data
-        callbacks.insert(0, QualityMonitor(np.asarray(x_val), metrics=(quality[name],)))
+        callbacks.insert(0, QualityMonitor(np.asarray(x_val), metrics=(quality.name,)))
     if early_stopping:
         callbacks.append(_early_stopping(name, objective.direction, patience))
     return callbacks
