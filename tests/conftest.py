@@ -80,3 +80,14 @@ def quick_demo(tmp_path_factory):
             done.write_text(json.dumps({"code": code}))
         fcntl.flock(lock, fcntl.LOCK_UN)
     return json.loads(done.read_text())["code"], out
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say in one visible line when the report's browser check did not run."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "test_report_browser" in getattr(r, "nodeid", "")]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser checks of the report (tests/test_report_browser.py) "
+            "were SKIPPED: Chromium is not installed (apt-get install chromium).",
+            yellow=True, bold=True)

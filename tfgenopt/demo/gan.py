@@ -27,7 +27,8 @@ SLICE_CAPTION = (
     "The {player}'s loss along a random (filter-normalised) direction through its weights, "
     "one curve per probed epoch, 0 = the trained weights. A narrow, steep valley is a sharp "
     "minimum (small weight changes cost a lot, training is fragile); a wide, flat bottom is a "
-    "flat one. A player's landscape moves with its opponent, so compare the epochs.")
+    "flat one. A curve that peaks at 0 means the player sits on a ridge against its current "
+    "opponent (common for a GAN's generator: the discriminator keeps moving its target).")
 CURVATURE_CAPTION = (
     "Curvature of each player's loss in its own weights. The top Hessian eigenvalue is the "
     "sharpest direction: a rising one means steps of the same learning rate grow riskier (an "
