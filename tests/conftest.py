@@ -55,3 +55,39 @@ def digits8():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory):
+    """``(exit code, run dir)`` of one ``tfgenopt demo --quick --epochs 3`` for the whole run.
+
+    Under pytest-xdist every worker gets the same run directory: the first worker to take the
+    lock runs the demo (about a minute), the others wait and reuse it. Read-only for tests.
+    """
+    import fcntl
+    import json
+
+    from tfgenopt.cli import main
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this session
+    out, done = root / "quick_demo", root / "quick_demo.json"
+    with open(root / "quick_demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            code = main(["demo", "--quick", "--epochs", "3", "--out", str(out), "-v", "0"])
+            done.write_text(json.dumps({"code": code}))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return json.loads(done.read_text())["code"], out
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say in one visible line when the report's browser check did not run."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "test_report_browser" in getattr(r, "nodeid", "")]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser checks of the report (tests/test_report_browser.py) "
+            "were SKIPPED: Chromium is not installed (apt-get install chromium).",
+            yellow=True, bold=True)

@@ -54,6 +54,8 @@ class TestCommands:
         assert (out / "model.keras").exists() and (out / "history.json").exists()
         assert (out / "curves.png").exists()
         assert result["val_loss"] < result["initial_val_loss"]
+        report = (out / "report.html").read_text()  # the same headline as the demo's report
+        assert result["report"] == str(out / "report.html") and "2 of 2 epochs" in report
 
     def test_landscape_probes_a_saved_autoencoder(self, tmp_path, capsys):
         import keras

@@ -1,6 +1,7 @@
 """The main job: `tfgenopt demo --quick` writes every promised file and summary key."""
 
 import json
+import shutil
 
 import pytest
 
@@ -10,14 +11,13 @@ from tfgenopt.demo import SUMMARY_KEYS
 FILES = ["report.html", "summary.json", "lr_find.png", "gan_losses.png", "gan_quality.png",
          "gan_samples.png", "landscape_d_slices.png", "landscape_g_slices.png", "curvature.png",
          "ae_losses.png", "ae_reconstructions.png", "vae_losses.png", "vae_samples.png",
-         "optimizers.png", "samples/samples_strip.png"]
+         "optimizers.png", "samples/samples_strip.png", "data_samples.png",
+         "samples/restored.png"]
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    code = main(["demo", "--quick", "--epochs", "3", "--out", str(out), "-v", "0"])
-    return code, out
+def demo_run(quick_demo):
+    return quick_demo  # one quick demo per test session (conftest.py), shared read-only
 
 
 def test_demo_exits_zero(demo_run):
@@ -51,7 +51,18 @@ def test_report_embeds_the_figures(demo_run):
     assert "missing figure" not in html
 
 
-def test_report_command_rebuilds_the_report(demo_run, capsys):
-    (demo_run[1] / "report.html").unlink()
-    assert main(["report", str(demo_run[1])]) == 0
-    assert (demo_run[1] / "report.html").exists()
+def test_report_command_rebuilds_the_report(demo_run, tmp_path, capsys):
+    run = shutil.copytree(demo_run[1], tmp_path / "run")  # the shared run stays untouched
+    (run / "report.html").unlink()
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").read_text() == (demo_run[1] / "report.html").read_text()
+
+
+def test_summary_headline_is_the_gan_run(demo_run):
+    summary = json.loads((demo_run[1] / "summary.json").read_text())
+    run, gan = summary["headline"], summary["gan"]
+    assert run["epochs_run"] == gan["epochs_run"] == 3
+    assert run["curves"]["val_fid"] == gan["curves"]["val_fid"]
+    assert run["restored_epoch"] == gan["best_epoch"]
+    assert run["num_classes"] == 10 and 0 < run["diversity"] < 2
+    assert summary["data"]["image_shape"] == [28, 28, 1]

@@ -8,6 +8,7 @@ prints, so they are as usable from Python as from the shell.
 from __future__ import annotations
 
 import os
+import time
 import zipfile
 
 import numpy as np
@@ -196,8 +197,10 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
         cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
     if run is not None:  # rerunning the same command after a crash resumes from the backup
         cbs.append(AtomicBackupAndRestore(backup_dir, run=run))
+    started = time.perf_counter()
     history = model.fit(*fit_x, validation_data=val, epochs=epochs, batch_size=batch_size,
                         callbacks=cbs, verbose=2 if verbose == 2 else 0)
+    wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
     atomic_write_json(os.path.join(out, "history.json"), _jsonable(history.history), indent=2)
@@ -220,12 +223,34 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
     result["first_epoch"] = int(history.epoch[0]) + 1 if history.epoch else None  # > 1: resumed
     result["optimizer_steps"] = _optimizer_steps(model)
     result["stop_reason"] = getattr(model, "stop_reason", None)
+    result["report"] = _report(model, history, stopper, cbs, x_train, x_val, wall, dataset,
+                               image_size, epochs, out)
     result["out"] = out
     return result
 
 
 def _image_shape(image_size):
     return (image_size, image_size)
+
+
+def _report(model, history, stopper, cbs, x_train, x_val, wall, dataset, image_size, epochs,
+            out):
+    """The run's ``report.html`` (headline, sample evolution, curves), as the demo writes it."""
+    from tfgenopt import callbacks, catalog, report
+
+    info = catalog.dataset(dataset)
+    data = report.describe_data(dataset, len(x_train), len(x_val),
+                                (image_size, image_size, info.channels), info.num_classes)
+    figures = [{"path": "quality.png", "caption": "FID and KID of the samples (lower is "
+                "better); the red star marks the best epoch, the one early stopping restores."}]
+    figures = [f for f in figures if os.path.exists(os.path.join(out, f["path"]))]
+    figures.append({"path": "curves.png", "caption": "Training losses per epoch (dashed: "
+                    "validation)."})
+    generative = callable(getattr(model, "generate", None))
+    return report.write_training_report(
+        out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
+        x_real=x_val if generative else None, num_classes=info.num_classes, figures=figures,
+        sample_grid=next((c for c in cbs if isinstance(c, callbacks.SampleGrid)), None))
 
 
 def _optimizer_steps(model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.cm as cm
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from tfgenopt.plotting._base import new_figure
 
@@ -125,7 +126,7 @@ def plot_surface_3d(surface, key="loss", log=False, title=None):
     return fig
 
 
-def plot_curvature(history, keys=None, title=None):
+def plot_curvature(history, keys=None, title=None, ncols=None):
     """Curvature figures across epochs: one panel per logged key (trace with its CI band).
 
     Args:
@@ -133,6 +134,7 @@ def plot_curvature(history, keys=None, title=None):
         keys: the scalar keys drawn (default every key the probes logged, ``*_std`` drawn as
             bands of their base key).
         title: the figure title.
+        ncols: panels per row (default: all in one row).
 
     Returns:
         A ``matplotlib.figure.Figure``.
@@ -148,8 +150,12 @@ def plot_curvature(history, keys=None, title=None):
     for r in records:
         all_keys += [k for k in r["logs"] if k not in all_keys]
     keys = list(keys) if keys else [k for k in all_keys if not k.endswith("_std")]
-    fig, axes = new_figure(1, len(keys), figsize=(4 * len(keys), 3.2), squeeze=False)
-    for ax, key in zip(axes[0], keys):
+    ncols = min(ncols or len(keys), len(keys))
+    nrows = -(-len(keys) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(keys):]:
+        ax.set_visible(False)
+    for ax, key in zip(axes.ravel(), keys):
         epochs = [r["epoch"] for r in records if key in r["logs"]]
         values = np.array([r["logs"][key] for r in records if key in r["logs"]], dtype=float)
         ax.plot(epochs, values, "o-")
@@ -158,10 +164,13 @@ def plot_curvature(history, keys=None, title=None):
             std = np.array([r["logs"].get(std_key, np.nan) for r in records if key in r["logs"]])
             ax.fill_between(epochs, values - 1.96 * std, values + 1.96 * std, alpha=0.25)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(key)
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
+    if nrows > 1:
+        fig.tight_layout()
     return fig
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from tfgenopt import catalog
 from tfgenopt.plotting._base import new_figure
@@ -69,6 +70,7 @@ def plot_quality(history, keys=None, title=None):
             ax.plot(x[best], y[best], "*", ms=10, color="tab:red", label="best")
         ax.set_title(key.removeprefix("val_"))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     for ax in axes.ravel()[len(keys):]:

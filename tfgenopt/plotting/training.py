@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from tfgenopt.plotting._base import new_figure, to_numpy
 
@@ -26,12 +27,15 @@ def plot_history(history, keys=None, title=None, logy=False):
         if key not in logs:
             continue
         values = np.asarray(logs[key], dtype=float)
-        (line,) = ax.plot(np.arange(1, len(values) + 1), values, label=key)
+        marker = "o" if len(values) < 30 else None  # a few epochs: show the points
+        (line,) = ax.plot(np.arange(1, len(values) + 1), values, label=key, marker=marker,
+                          ms=3)
         val = f"val_{key}"
         if val in logs and val not in keys:
             ax.plot(np.arange(1, len(logs[val]) + 1), logs[val], "--", color=line.get_color(),
-                    label=val)
+                    label=val, marker=marker, ms=3)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logy:
         ax.set_yscale("log")
     if title:
