@@ -9,7 +9,7 @@ PROMISED = {
     "builders": ["dense_autoencoder", "dense_generator", "dense_discriminator",
                  "dcgan_generator", "dcgan_discriminator", "conv_autoencoder", "vae_encoder",
                  "vae_decoder"],
-    "models": ["GAN", "VAE", "protocol"],
+    "models": ["GAN", "GANRecipe", "VAE", "protocol"],
     "losses": ["minimax", "non_saturating", "hinge", "wasserstein", "least_squares",
                "gradient_penalty", "r1_penalty", "get", "names"],
     "schedules": ["WarmupCosine", "OneCycle", "Cyclical", "StepDecay", "get"],

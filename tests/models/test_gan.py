@@ -241,7 +241,7 @@ class TestEMA:
             np.testing.assert_allclose(e, decay * a + (1 - decay) * b, atol=1e-7)
 
     def test_ema_decay_ramps_up_to_its_value(self):
-        from tfgenopt.models._gan_recipe import ema_decay
+        from tfgenopt.models.ema import ema_decay
 
         got = [float(ema_decay(0.999, t)) for t in (0, 1, 90, 10**5)]
         np.testing.assert_allclose(got, [0.1, 2 / 11, 0.91, 0.999], rtol=1e-6)

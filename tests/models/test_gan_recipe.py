@@ -1,4 +1,4 @@
-"""tfgenopt/models/_gan_recipe.py and the GAN's recipe options: defaults, augmentation, LeCam, RaGAN."""
+"""tfgenopt/models/recipe.py and the GAN's recipe options: defaults, augmentation, LeCam, RaGAN."""
 
 import keras
 import numpy as np
@@ -7,8 +7,7 @@ import tensorflow as tf
 
 import tfgenopt as tg
 from tests.helpers import check_keras_roundtrip
-from tfgenopt.models import GAN
-from tfgenopt.models import _gan_recipe as R
+from tfgenopt.models import GAN, recipe
 
 LATENT, SIDE = 4, 8
 DIM = SIDE * SIDE
@@ -29,12 +28,12 @@ class TestDefaultRecipe:
     def test_optimizer_names_resolve_with_gan_learning_rates_and_beta_1(self):
         gan = tiny_gan()
         gan.compile()
-        assert float(gan.d_optimizer.learning_rate) == pytest.approx(R.D_LEARNING_RATE)
-        assert float(gan.g_optimizer.learning_rate) == pytest.approx(R.G_LEARNING_RATE)
+        assert float(gan.d_optimizer.learning_rate) == pytest.approx(recipe.D_LEARNING_RATE)
+        assert float(gan.g_optimizer.learning_rate) == pytest.approx(recipe.G_LEARNING_RATE)
         assert gan.d_optimizer.beta_1 == gan.g_optimizer.beta_1 == 0.5
         gan.compile(d_optimizer="rmsprop", g_optimizer="sgd")  # no beta_1: only the rate
         assert isinstance(gan.g_optimizer, keras.optimizers.SGD)
-        assert float(gan.g_optimizer.learning_rate) == pytest.approx(R.G_LEARNING_RATE)
+        assert float(gan.g_optimizer.learning_rate) == pytest.approx(recipe.G_LEARNING_RATE)
 
     def test_optimizer_instances_are_used_as_given(self):
         gan = tiny_gan()
@@ -46,11 +45,12 @@ class TestDefaultRecipe:
     def test_r1_is_on_and_lazy_by_default_and_off_with_the_gradient_penalty(self):
         gan = tiny_gan()
         gan.compile()
-        assert gan._recipe["r1"] == R.R1_GAMMA and gan._recipe["r1_every"] == R.R1_EVERY
+        config = gan.get_compile_config()
+        assert config["r1"] == recipe.R1_GAMMA and config["r1_every"] == recipe.R1_EVERY
         gan.compile(loss="wasserstein", gradient_penalty=10.0)
-        assert gan._recipe["r1"] == 0.0
+        assert gan.get_compile_config()["r1"] == gan.recipe.r1 == 0.0
         gan.compile(r1=0.5)
-        assert gan._recipe["r1"] == 0.5
+        assert gan.get_compile_config()["r1"] == 0.5
 
     def test_r1_rejects_other_strings(self):
         with pytest.raises(ValueError, match="`r1` must be a number >= 0 or 'auto'"):
@@ -76,10 +76,12 @@ class TestBadRecipeArguments:
     def test_a_failed_compile_keeps_the_previous_recipe(self):
         gan = tiny_gan()
         gan.compile(augment="translation", lecam=0.1)
-        before = (gan.d_optimizer, gan.augmenter, gan.lecam_ema, dict(gan._recipe))
+        before = (gan.recipe, gan.d_optimizer, gan.augmenter, gan.lecam_ema)
+        config = gan.get_compile_config()
         with pytest.raises(ValueError):
             gan.compile(augment="translation", ada_target=2.0)
-        assert (gan.d_optimizer, gan.augmenter, gan.lecam_ema, gan._recipe) == before
+        assert (gan.recipe, gan.d_optimizer, gan.augmenter, gan.lecam_ema) == before
+        assert gan.get_compile_config() == config
 
     def test_augment_needs_images_or_square_vectors(self):
         g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=10)

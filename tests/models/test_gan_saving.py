@@ -9,7 +9,7 @@ import pytest
 import tfgenopt as tg
 from tests.helpers import check_config_roundtrip, check_keras_roundtrip
 from tfgenopt.models import GAN
-from tfgenopt.models._gan_recipe import G_LEARNING_RATE
+from tfgenopt.models.recipe import G_LEARNING_RATE
 
 LATENT, DIM = 4, 12
 

@@ -7,7 +7,7 @@ import numbers
 import keras
 
 from tfgenopt._validation import check_float, check_int, check_int_tuple
-from tfgenopt.builders import _blocks as B
+from tfgenopt.builders import _blocks
 
 __all__ = ["dense_autoencoder", "dense_generator", "dense_discriminator", "label_input"]
 
@@ -55,13 +55,13 @@ def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
     """
     input_dim = check_int("input_dim", input_dim, minimum=1)
     hidden = check_int_tuple("hidden", hidden)
-    norm = B.check_normalization(normalization)
-    B.check_activation(activation)
-    B.check_activation(output_activation, "output_activation")
-    init = B.initializer(kernel_initializer, seed)
+    norm = _blocks.check_normalization(normalization)
+    _blocks.check_activation(activation)
+    _blocks.check_activation(output_activation, "output_activation")
+    init = _blocks.initializer(kernel_initializer, seed)
     x = inputs = keras.Input(shape=(input_dim,), name="x")
     for i, units in enumerate(hidden):
-        x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}"), x)
+        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
     out = keras.layers.Dense(input_dim, activation=output_activation, kernel_initializer=init,
                              name="reconstruction")(x)
     from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
@@ -95,10 +95,10 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
     latent_dim = check_int("latent_dim", latent_dim, minimum=1)
     hidden = check_int_tuple("hidden", hidden)
     out_shape = _shape("output_dim", output_dim)
-    norm = B.check_normalization(normalization)
-    B.check_activation(activation)
-    B.check_activation(output_activation, "output_activation")
-    init = B.initializer(kernel_initializer, seed)
+    norm = _blocks.check_normalization(normalization)
+    _blocks.check_activation(activation)
+    _blocks.check_activation(output_activation, "output_activation")
+    init = _blocks.initializer(kernel_initializer, seed)
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs, x = [z], z
     if num_classes is not None:
@@ -106,8 +106,8 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
         inputs.append(label)
         x = keras.layers.Concatenate()([z, emb])
     for i, units in enumerate(hidden):
-        x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}"), x)
-    x = B.dense_to_shape(x, out_shape, output_activation, init, "output")
+        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
+    x = _blocks.dense_to_shape(x, out_shape, output_activation, init, "output")
     return keras.Model(inputs if len(inputs) > 1 else z, x, name=name)
 
 
@@ -142,12 +142,12 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
     """
     in_shape = _shape("input_dim", input_dim)
     hidden = check_int_tuple("hidden", hidden)
-    norm = B.check_normalization(normalization, allow_spectral=True)
-    B.check_activation(activation)
-    B.check_activation(output_activation, "output_activation")
+    norm = _blocks.check_normalization(normalization, allow_spectral=True)
+    _blocks.check_activation(activation)
+    _blocks.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
-    group_size = B.check_minibatch_std(minibatch_std)
-    init = B.initializer(kernel_initializer, seed)
+    group_size = _blocks.check_minibatch_std(minibatch_std)
+    init = _blocks.initializer(kernel_initializer, seed)
     x_in = keras.Input(shape=in_shape, name="x")
     inputs = [x_in]
     x = keras.layers.Flatten()(x_in) if len(in_shape) > 1 else x_in
@@ -157,8 +157,8 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
         x = keras.layers.Concatenate()([x, emb])
     for i, units in enumerate(hidden):
         if i == len(hidden) - 1:
-            x = B.minibatch_std(x, group_size)
-        x = B.apply(B.dense(units, norm, init, activation, name=f"dense_{i}", first=i == 0), x)
+            x = _blocks.minibatch_std(x, group_size)
+        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}", first=i == 0), x)
         if dropout:
             x = keras.layers.Dropout(dropout, seed=seed)(x)
     out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init,

@@ -9,8 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenopt import catalog
-from tfgenopt import landscape as L
+from tfgenopt import catalog, landscape
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
 from tfgenopt.callbacks.tensorboard import summary_sink
 
@@ -101,7 +100,7 @@ class LossLandscape(keras.callbacks.Callback):
         if players is not None:
             players = (players,) if isinstance(players, str) else tuple(players)
             for p in players:
-                check_choice("players", p, sorted(L.objectives.PLAYERS))
+                check_choice("players", p, sorted(landscape.objectives.PLAYERS))
         self._args = dict(
             probe_data=probe_data, every=check_int("every", every, minimum=1), kind=kind,
             grid=check_int("grid", grid, minimum=2),
@@ -116,7 +115,7 @@ class LossLandscape(keras.callbacks.Callback):
             batch_size=None if batch_size is None else check_int("batch_size", batch_size, 1),
             seed=check_int("seed", seed), out_dir=None if out_dir is None else os.fspath(out_dir),
             trajectory=bool(trajectory),
-            strategy=check_choice("strategy", strategy, L.STRATEGIES),
+            strategy=check_choice("strategy", strategy, landscape.STRATEGIES),
             verbose=check_int("verbose", verbose, 0, 2),
             spectrum_runs=check_int("spectrum_runs", spectrum_runs, minimum=1))
         if self._args["iterations"] < self._args["k"]:
@@ -171,17 +170,17 @@ class LossLandscape(keras.callbacks.Callback):
     def _snapshot(self):
         for player in self._players():
             self._snapshots.setdefault(player, []).append(
-                L.get_weights(self.model, player=player))
+                landscape.get_weights(self.model, player=player))
 
     # ------------------------------------------------------------------ probes
     def _players(self):
-        if L.objectives._is_gan(self.model):
-            return [L.objectives.PLAYERS[p] for p in (self.players or ("d", "g"))]
+        if landscape.objectives._is_gan(self.model):
+            return [landscape.objectives.PLAYERS[p] for p in (self.players or ("d", "g"))]
         return [None]
 
     def _objective(self, player):
         if player not in self._objectives:
-            obj = L.objective(self.model, self.probe_data, player=player,
+            obj = landscape.objective(self.model, self.probe_data, player=player,
                               batch_size=self.batch_size, seed=self.seed)
             obj.strategy = self.strategy
             self._objectives[player] = obj
@@ -190,13 +189,13 @@ class LossLandscape(keras.callbacks.Callback):
     def _get_game(self):
         if self._game is None:
             players = self._players()
-            self._game = L.Game({p or "model": self._objective(p) for p in players})
+            self._game = landscape.Game({p or "model": self._objective(p) for p in players})
         return self._game
 
     def _tasks(self):
         tasks = [(kind, player) for player in self._players() for kind in self.kind
                  if kind not in ("rotation", "path_angle")]
-        if "rotation" in self.kind and L.objectives._is_gan(self.model):
+        if "rotation" in self.kind and landscape.objectives._is_gan(self.model):
             tasks.append(("rotation", None))
         if "path_angle" in self.kind:
             tasks.append(("path_angle", None))
@@ -206,7 +205,7 @@ class LossLandscape(keras.callbacks.Callback):
         prefix = _PREFIX.get(player, "")
         scalars = record["logs"]
         if kind == "rotation":
-            scalars["rotation_index"] = L.rotation_index(self._get_game(),
+            scalars["rotation_index"] = landscape.rotation_index(self._get_game(),
                                                          seed=self.seed)["rotation"]
             return
         if kind == "path_angle":
@@ -215,37 +214,37 @@ class LossLandscape(keras.callbacks.Callback):
             if self._previous is not None and not all(
                     np.array_equal(a, b) for pa, pb in zip(self._previous, current)
                     for a, b in zip(pa, pb)):
-                record["path_angle"] = L.path_angle(
+                record["path_angle"] = landscape.path_angle(
                     game, weights_a=self._previous, weights_b=current,
                     alphas=np.linspace(0.0, 1.5, self.grid))
             self._previous = current
             return
         obj = self._objective(player)
         if kind == "1d":
-            record["slices"][player or "model"] = L.slice_1d(
+            record["slices"][player or "model"] = landscape.slice_1d(
                 obj, alphas=np.linspace(-self.span, self.span, self.grid), seed=self.seed)
         elif kind == "2d":
-            record["surfaces"][player or "model"] = L.surface_2d(
+            record["surfaces"][player or "model"] = landscape.surface_2d(
                 obj, grid=self.grid, span=self.span, seed=self.seed)
         elif kind == "hessian":
-            values = L.hessian_eigenvalues(obj, k=self.k, iterations=self.iterations,
+            values = landscape.hessian_eigenvalues(obj, k=self.k, iterations=self.iterations,
                                            seed=self.seed)
             scalars[f"{prefix}hessian_top"] = float(values[0])
             for i, value in enumerate(values[1:], start=2):
                 scalars[f"{prefix}hessian_top_{i}"] = float(value)
         elif kind == "trace":
-            out = L.hessian_trace(obj, samples=self.trace_samples, seed=self.seed)
+            out = landscape.hessian_trace(obj, samples=self.trace_samples, seed=self.seed)
             scalars[f"{prefix}hessian_trace"] = out["trace"]
             scalars[f"{prefix}hessian_trace_std"] = out["std_error"]
         elif kind == "noise_scale":
-            out = L.gradient_noise_scale(obj, batch_size=self.noise_batch_size, seed=self.seed)
+            out = landscape.gradient_noise_scale(obj, batch_size=self.noise_batch_size, seed=self.seed)
             scalars[f"{prefix}grad_noise_scale"] = out["noise_scale"]
         elif kind == "spectrum":  # steps: `iterations` (at most the parameter count)
-            record["spectra"][player or "model"] = L.hessian_spectrum(
+            record["spectra"][player or "model"] = landscape.hessian_spectrum(
                 obj, steps=min(self.iterations, obj.num_params), runs=self.spectrum_runs,
                 seed=self.seed)
         elif kind == "sharpness":
-            scalars[f"{prefix}sharpness"] = L.sharpness(obj, radius=self.sharpness_radius)[
+            scalars[f"{prefix}sharpness"] = landscape.sharpness(obj, radius=self.sharpness_radius)[
                 "sharpness"]
 
     def on_epoch_end(self, epoch, logs=None):
@@ -275,24 +274,24 @@ class LossLandscape(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         for player, snapshots in self._snapshots.items():
             if len(snapshots) >= 3:
-                self.trajectory_surfaces[player or "model"] = L.trajectory_surface(
+                self.trajectory_surfaces[player or "model"] = landscape.trajectory_surface(
                     self._objective(player), trajectory=snapshots, grid=self.grid)
         if self.out_dir:
-            from tfgenopt.plotting import landscape as P
             from tfgenopt.plotting import save_figure
+            from tfgenopt.plotting.landscape import plot_surface
 
             for name, surface in self.trajectory_surfaces.items():
-                save_figure(P.plot_surface(surface, trajectory=surface["trajectory"],
+                save_figure(plot_surface(surface, trajectory=surface["trajectory"],
                                            title=f"{name}: trajectory on its PCA plane"),
                             os.path.join(self.out_dir, f"trajectory_{name}.png"))
         if self.out_dir and self.history and any(r["logs"] for r in self.history):
-            from tfgenopt.plotting import landscape as P
             from tfgenopt.plotting import save_figure
+            from tfgenopt.plotting.landscape import plot_curvature, plot_slices
 
-            save_figure(P.plot_curvature(self.history),
+            save_figure(plot_curvature(self.history),
                         os.path.join(self.out_dir, "curvature.png"))
             if any(r["slices"] for r in self.history):
-                save_figure(P.plot_slices(self.history), os.path.join(self.out_dir, "slices.png"))
+                save_figure(plot_slices(self.history), os.path.join(self.out_dir, "slices.png"))
         if self.out_dir and any(r.get("spectra") for r in self.history):
             from tfgenopt.plotting import save_figure
             from tfgenopt.plotting.spectrum import plot_hessian_spectrum
@@ -302,14 +301,14 @@ class LossLandscape(keras.callbacks.Callback):
                             os.path.join(self.out_dir, f"spectrum_{name}.png"))
 
     def _save_figures(self, record):
-        from tfgenopt.plotting import landscape as P
         from tfgenopt.plotting import save_figure
+        from tfgenopt.plotting.landscape import plot_path_angle, plot_surface
 
         epoch = record["epoch"]
         if record["path_angle"] is not None:
-            save_figure(P.plot_path_angle(record["path_angle"],
+            save_figure(plot_path_angle(record["path_angle"],
                                           title=f"path angle, epoch {epoch}"),
                         os.path.join(self.out_dir, f"path_angle_epoch{epoch:03d}.png"))
         for name, surface in record["surfaces"].items():
-            save_figure(P.plot_surface(surface, title=f"{name}, epoch {epoch}"),
+            save_figure(plot_surface(surface, title=f"{name}, epoch {epoch}"),
                         os.path.join(self.out_dir, f"surface_{name}_epoch{epoch:03d}.png"))

@@ -215,19 +215,19 @@ class TensorBoard(keras.callbacks.TensorBoard):
     def landscape(self, record, step, history=None):
         """Write one ``LossLandscape`` probe record (spectra, slices, surfaces, path angle) and
         the curvature figure of ``history`` (the records so far)."""
-        from tfgenopt.plotting import landscape as P
+        from tfgenopt.plotting import landscape as landscape_plots
 
         if history and any(r["logs"] for r in history):
-            self.figure("landscape/curvature", P.plot_curvature(history), step)
+            self.figure("landscape/curvature", landscape_plots.plot_curvature(history), step)
         prefix = {"discriminator": "d_", "generator": "g_"}
         for name, spectrum in (record.get("spectra") or {}).items():
             self.spectrum(f"landscape/{prefix.get(name, '')}hessian_spectrum", spectrum, step)
         for name, result in record.get("slices", {}).items():
-            self.figure(f"landscape/slice_{name}", P.plot_slices(result, title=name), step)
+            self.figure(f"landscape/slice_{name}", landscape_plots.plot_slices(result, title=name), step)
         for name, surface in record.get("surfaces", {}).items():
-            self.figure(f"landscape/surface_{name}", P.plot_surface(surface, title=name), step)
+            self.figure(f"landscape/surface_{name}", landscape_plots.plot_surface(surface, title=name), step)
         if record.get("path_angle") is not None:
-            self.figure("landscape/path_angle", P.plot_path_angle(record["path_angle"]), step)
+            self.figure("landscape/path_angle", landscape_plots.plot_path_angle(record["path_angle"]), step)
 
     def scalar(self, tag, value, step, which="train"):
         """Write one scalar now."""

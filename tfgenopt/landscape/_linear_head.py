@@ -44,11 +44,11 @@ class LinearHead:
 
     Example:
         >>> import keras, numpy as np
-        >>> from tfgenopt import landscape as L
+        >>> from tfgenopt import landscape
         >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
         ...                       keras.layers.Activation("relu"), keras.layers.Dense(1)])
         >>> m.compile("sgd", "mse")
-        >>> obj = L.objective(m, np.ones((8, 3), "float32"))
+        >>> obj = landscape.objective(m, np.ones((8, 3), "float32"))
         >>> obj.linear_head.layer is m.layers[0]
         True
     """

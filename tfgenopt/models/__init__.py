@@ -2,6 +2,7 @@
 
 from tfgenopt.models import protocol
 from tfgenopt.models.gan import GAN
+from tfgenopt.models.recipe import GANRecipe
 from tfgenopt.models.vae import VAE
 
-__all__ = ["protocol", "GAN", "VAE"]
+__all__ = ["protocol", "GAN", "GANRecipe", "VAE"]

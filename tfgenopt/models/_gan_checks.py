@@ -1,14 +1,18 @@
-"""Argument and data checks of the GAN, run before any state changes."""
+"""The GAN's checks of its networks, batches and labels (its compile arguments: ``recipe.py``)."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
 
-from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_float, check_int
-from tfgenopt.models import _gan_recipe as R
-from tfgenopt.models import _training as T
+from tfgenopt.models._training import (
+    check_network,
+    check_sample_shape,
+    shapes_compatible,
+    static_shape,
+    unpack,
+)
 
 
 def _check_wiring(generator, discriminator, latent_dim, conditional):
@@ -19,18 +23,18 @@ def _check_wiring(generator, discriminator, latent_dim, conditional):
         if len(net.inputs) != want:
             raise ValueError(f"`{name}` has {len(net.inputs)} inputs; {kind} "
                              f"({'[x, label]' if name == 'discriminator' else ''}).")
-    z_shape = T.static_shape(generator.inputs[0])
+    z_shape = static_shape(generator.inputs[0])
     if z_shape != (latent_dim,):
         raise ValueError(f"`latent_dim` is {latent_dim} but the generator's noise input has "
                          f"shape {z_shape}.")
     if len(generator.outputs) != 1:
         raise ValueError(f"`generator` must have one output; it has {len(generator.outputs)}.")
-    g_out = T.static_shape(generator.outputs[0])
-    d_in = T.static_shape(discriminator.inputs[0])
-    if not T.shapes_compatible(g_out, d_in):
+    g_out = static_shape(generator.outputs[0])
+    d_in = static_shape(discriminator.inputs[0])
+    if not shapes_compatible(g_out, d_in):
         raise ValueError(f"The generator's output shape {g_out} does not fit the "
                          f"discriminator's input shape {d_in}.")
-    d_out = T.static_shape(discriminator.outputs[0])
+    d_out = static_shape(discriminator.outputs[0])
     if len(discriminator.outputs) != 1 or d_out not in ((1,), ()):
         raise ValueError(f"`discriminator` must output one logit per sample (shape (batch, 1)); "
                          f"its output shape is {d_out}.")
@@ -38,8 +42,8 @@ def _check_wiring(generator, discriminator, latent_dim, conditional):
 
 def check_gan_args(generator, discriminator, latent_dim, ema, conditional, num_classes, seed):
     """Validate ``GAN.__init__``'s arguments; return the normalized scalars."""
-    T.check_network("generator", generator)
-    T.check_network("discriminator", discriminator)
+    check_network("generator", generator)
+    check_network("discriminator", discriminator)
     latent_dim = check_int("latent_dim", latent_dim, minimum=1)
     if ema is not None:
         ema = check_float("ema", ema, 0.0, 1.0, max_inclusive=False)
@@ -57,44 +61,10 @@ def check_gan_args(generator, discriminator, latent_dim, ema, conditional, num_c
     return latent_dim, ema, conditional, num_classes, seed
 
 
-def check_recipe(loss, gradient_penalty, r1, r1_every, d_steps, label_smoothing, instance_noise,
-                 lecam=0.0):
-    """Validate ``GAN.compile``'s recipe; return ``(AdversarialLoss, recipe dict)``.
-
-    ``r1="auto"`` resolves here (see ``_gan_recipe.resolve_r1``).
-    """
-    adv = losses.get(loss)
-    gradient_penalty = check_float("gradient_penalty", gradient_penalty, 0.0)
-    recipe = {
-        "gradient_penalty": gradient_penalty,
-        "r1": check_float("r1", R.resolve_r1(r1, gradient_penalty), 0.0),
-        "r1_every": check_int("r1_every", r1_every, minimum=1),
-        "d_steps": check_int("d_steps", d_steps, minimum=1),
-        "label_smoothing": check_float("label_smoothing", label_smoothing, 0.0, 1.0,
-                                       max_inclusive=False),
-        "instance_noise": check_float("instance_noise", instance_noise, 0.0),
-        "lecam": R.lecam_weight(lecam),
-    }
-    if recipe["label_smoothing"] and not adv.supports_label_smoothing:
-        raise ValueError(f"`label_smoothing` does not apply to loss {adv.name!r}; use it "
-                         f"with 'non_saturating', 'minimax' or 'least_squares'.")
-    return adv, recipe
-
-
-def check_optimizers(d_optimizer, g_optimizer):
-    """Resolve both optimizers (names get the GAN learning rates); distinct instances only."""
-    d_opt = R.resolve_optimizer("d_optimizer", d_optimizer, R.D_LEARNING_RATE)
-    g_opt = R.resolve_optimizer("g_optimizer", g_optimizer, R.G_LEARNING_RATE)
-    if d_opt is g_opt:
-        raise ValueError("`d_optimizer` and `g_optimizer` must be different optimizer "
-                         "instances (each keeps slots for its own network).")
-    return d_opt, g_opt
-
-
 def check_batch(data, discriminator, conditional):
     """``(x, labels)`` of a ``fit`` batch after checking its shape against the discriminator."""
-    x, y = T.unpack(data)
-    T.check_sample_shape(x, discriminator, "discriminator")
+    x, y = unpack(data)
+    check_sample_shape(x, discriminator, "discriminator")
     if conditional and y is None:
         raise ValueError("A conditional GAN trains on `(x, labels)`; received no labels.")
     return x, (y if conditional else None)

@@ -29,20 +29,6 @@ def scale_for_replicas(loss):
     return loss if n == 1 else loss * (1.0 / n)
 
 
-def resolve_optimizer(name, value):
-    """A fresh Keras optimizer from a name, a config dict or an instance; clear error otherwise."""
-    try:
-        opt = keras.optimizers.get(value)
-    except (ValueError, TypeError) as e:
-        raise ValueError(
-            f"`{name}` must be a Keras optimizer, its name (e.g. 'adam', 'sgd', 'rmsprop', "
-            f"'adagrad') or its config; received {value!r} ({e})."
-        ) from None
-    if opt is None:
-        raise ValueError(f"`{name}` must be a Keras optimizer or its name; received None.")
-    return opt
-
-
 def wrap_loss_scale(opt, networks, name):
     """Wrap ``opt`` in a ``LossScaleOptimizer`` when any network computes in float16."""
     policies = [keras.config.dtype_policy().name] + [n.dtype_policy.name for n in networks]

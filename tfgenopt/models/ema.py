@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["clone_for_ema", "update_ema"]
+__all__ = ["clone_for_ema", "update_ema", "ema_decay"]
 
 
 def clone_for_ema(network):
@@ -66,3 +66,16 @@ def update_ema(ema_network, network, decay):
             e.assign(e + ops.cast(rate, e.dtype) * (ops.cast(w, e.dtype) - e))
         else:
             e.assign(w)
+
+
+def ema_decay(ema, step):
+    """The EMA decay at generator step ``step``: ``min(ema, (1 + step) / (10 + step))``.
+
+    The ramp keeps early samples from being dominated by the initial weights.
+
+    Example:
+        >>> round(float(ema_decay(0.999, 0)), 4), round(float(ema_decay(0.999, 10**6)), 4)
+        (0.1, 0.999)
+    """
+    step = ops.cast(step, "float32")
+    return ops.minimum(ema, (1.0 + step) / (10.0 + step))

@@ -7,19 +7,19 @@ gradient penalty / R1), ``_generator_step``, then the generator EMA update.
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 from keras import ops
 
 from tfgenopt import losses
-from tfgenopt._validation import check_choice, check_int
-from tfgenopt.models import _execution as E
-from tfgenopt.models import _gan_checks as C
-from tfgenopt.models import _gan_recipe as R
-from tfgenopt.models import _input as I
-from tfgenopt.models import _training as T
+from tfgenopt._validation import check_int
+from tfgenopt.models import _gan_checks, _training
 from tfgenopt.models import ema as ema_lib
 from tfgenopt.models._gan_losses import PureLossesMixin
+from tfgenopt.models._input import ArrayFitMixin
+from tfgenopt.models.recipe import GANRecipe
 
 __all__ = ["GAN"]
 
@@ -27,7 +27,7 @@ _BASE_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_nor
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
+class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
     """A generative adversarial network trained with ``fit`` (DCGAN, WGAN-GP, R1, EMA, cGAN).
 
     Args:
@@ -54,9 +54,9 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         (4, 64)
     """
 
-    def __init__(self, generator, discriminator, latent_dim, ema=R.EMA_DECAY, conditional=False,
+    def __init__(self, generator, discriminator, latent_dim, ema=0.999, conditional=False,
                  num_classes=None, seed=None, **kwargs):
-        latent_dim, ema, conditional, num_classes, seed = C.check_gan_args(
+        latent_dim, ema, conditional, num_classes, seed = _gan_checks.check_gan_args(
             generator, discriminator, latent_dim, ema, conditional, num_classes, seed)
         super().__init__(**kwargs)
         self.generator = generator
@@ -68,56 +68,26 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         self.seed = seed
         self.ema_generator = ema_lib.clone_for_ema(generator) if ema is not None else None
         # Real and fake go through D as one batch unless D normalizes by batch statistics.
-        self._joint_d_call = not C.has_batch_statistics(discriminator)
+        self._joint_d_call = not _gan_checks.has_batch_statistics(discriminator)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {k: keras.metrics.Mean(name=k)
                          for k in _BASE_KEYS + ("gp", "r1", "lecam", "ada_p")}
         self.adversarial_loss = losses.get("non_saturating")
         self.d_optimizer = self.g_optimizer = None
-        self._recipe = {"gradient_penalty": 0.0, "r1": 0.0, "r1_every": 1, "d_steps": 1,
-                        "label_smoothing": 0.0, "instance_noise": 0.0, "lecam": 0.0}
         self.augmenter = self.lecam_ema = None
-        self._compile_args = None
+        self._recipe = None
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
-    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="non_saturating",
-                gradient_penalty=0.0, r1="auto", r1_every=R.R1_EVERY, d_steps=1,
-                label_smoothing=0.0, instance_noise=0.0, augment=None, augment_p=1.0,
-                ada_target=None, lecam=0.0, jit_compile="auto", steps_per_execution="auto",
-                run_eagerly=False):
-        """Set the recipe: two optimizers (TTUR), the adversarial loss and its regularizers.
+    def compile(self, *args, **kwargs):
+        """Set the recipe: ``GANRecipe(*args, **kwargs)`` built for this GAN's networks.
 
-        The defaults are the measured recipe of the README's table (``bench_recipes.py``):
-        optimizers given by name get GAN learning rates (D 1e-3, G 5e-4) and ``beta_1=0.5``,
-        plus a lazy R1 penalty (gamma 1, every 4 steps). Instances are used as given.
-
-        Args:
-            d_optimizer: discriminator optimizer: a Keras optimizer, its config, or its name
-                (a name resolves with learning rate 1e-3 and ``beta_1=0.5``).
-            g_optimizer: generator optimizer (a different instance; a name resolves with
-                learning rate 5e-4 and ``beta_1=0.5``).
-            loss: an adversarial loss name from ``tfgenopt.losses.names()`` or an
-                ``AdversarialLoss``.
-            gradient_penalty: weight of the WGAN-GP penalty (0 = off).
-            r1: gamma of the R1 penalty; the loss adds ``r1 / 2 * E||grad D(real)||^2``.
-                ``"auto"``: 1.0, or 0 when ``gradient_penalty`` is on.
-            r1_every: lazy R1: compute it every k discriminator steps, weighted by k.
-            d_steps: discriminator updates per generator update (the same real batch,
-                fresh noise each time, as in the keras.io WGAN-GP example).
-            label_smoothing: one-sided: real targets become ``1 - label_smoothing``.
-            instance_noise: std of Gaussian noise added to the discriminator's inputs.
-            augment: a DiffAugment policy applied to every image the discriminator sees, real
-                and fake alike (``"color,translation,cutout"`` or a subset), or None.
-            augment_p: probability of each transform per sample, in [0, 1] (DiffAugment: 1).
-            ada_target: turns on ADA: the probability starts at 0 and adapts so that the
-                share of real images D scores positive stays near this target, in (0, 1)
-                (0.6 in StyleGAN2-ADA); logged as ``ada_p``.
-            lecam: weight of the LeCam regularizer (0 = off; 0.01-0.3 in the paper).
-            jit_compile: XLA: True, False or "auto" (Keras' rule).
-            steps_per_execution: batches run inside one compiled call; "auto" runs 32 unless
-                a callback needs every batch (see ``tfgenopt.models._execution``).
-            run_eagerly: debug mode.
+        The arguments, their defaults (the measured recipe of the README's table) and their
+        checks are those of :class:`~tfgenopt.models.recipe.GANRecipe`: two optimizers
+        (TTUR; names get GAN learning rates, instances are used as given), the adversarial
+        loss and its regularizers (a lazy R1 penalty by default), augmentation, LeCam, and
+        the execution settings. A bad argument raises before anything changes, so a failed
+        ``compile`` keeps the previous recipe.
 
         Returns:
             None.
@@ -126,44 +96,36 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
             >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
             ...             g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5),
             ...             loss="wasserstein", gradient_penalty=10.0, d_steps=5)
+            >>> gan.recipe.r1, gan.get_compile_config()["d_steps"]
+            (0.0, 5)
         """
-        adv, recipe = C.check_recipe(loss, gradient_penalty, r1, r1_every, d_steps,
-                                     label_smoothing, instance_noise, lecam)
-        augmenter = R.make_augmenter(augment, augment_p, ada_target, self.generator,
-                                     self.discriminator, self.seed)
-        check_choice("jit_compile", jit_compile, (True, False, "auto"))
-        steps_per_execution = E.check_steps_per_execution(steps_per_execution)
-        d_opt, g_opt = C.check_optimizers(d_optimizer, g_optimizer)
-        super().compile(optimizer=None, jit_compile=jit_compile,
-                        steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
-        self.adversarial_loss = adv
+        self._use_recipe(GANRecipe(*args, **kwargs))
+
+    compile.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         *inspect.signature(GANRecipe).parameters.values()])
+
+    def _use_recipe(self, recipe):
+        """Build ``recipe``'s state for the networks (it may still raise), then train with it."""
+        recipe.build(self.generator, self.discriminator, self.seed)
+        super().compile(optimizer=None, **recipe.keras_compile_args())
         self._recipe = recipe
-        self.augmenter, self.lecam_ema = augmenter, R.make_lecam(recipe["lecam"])
-        self._ada = ada_target is not None
-        self.d_optimizer = T.wrap_loss_scale(d_opt, [self.discriminator], "d")
-        self.g_optimizer = T.wrap_loss_scale(g_opt, [self.generator], "g")
-        for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
-            if not opt.built:
-                opt.build(net.trainable_variables)
-        self._compile_args = {"loss": adv.name, **recipe, "augment": augmenter and augmenter.policy,
-                              "augment_p": augment_p, "ada_target": ada_target,
-                              "jit_compile": jit_compile,
-                              "steps_per_execution": steps_per_execution}
+        self.adversarial_loss = recipe.loss
+        self.augmenter, self.lecam_ema = recipe.augmenter, recipe.lecam_ema
+        self.d_optimizer, self.g_optimizer = recipe.d_optimizer, recipe.g_optimizer
+
+    @property
+    def recipe(self):
+        """The :class:`~tfgenopt.models.recipe.GANRecipe` of the last ``compile`` (None before)."""
+        return self._recipe
 
     def get_compile_config(self):
-        """The arguments of the last ``compile`` (optimizers serialized), for ``.keras`` saving."""
-        if self._compile_args is None:
-            return None
-        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-                "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-                **self._compile_args}
+        """The recipe's config (``GANRecipe.to_config``), for ``.keras`` saving; None before."""
+        return None if self._recipe is None else self._recipe.to_config()
 
     def compile_from_config(self, config):
-        """Re-``compile`` from :meth:`get_compile_config` and build both optimizers (for loading)."""
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
+        """Re-``compile`` from :meth:`get_compile_config` (for loading a ``.keras`` file)."""
+        self._use_recipe(GANRecipe.from_config(config))
 
     # ---------------------------------------------------------------------------- protocol
     def networks(self):
@@ -179,10 +141,7 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
 
     @property
     def metrics(self):
-        keys = list(_BASE_KEYS)
-        keys += [k for k, w in (("gp", "gradient_penalty"), ("r1", "r1"), ("lecam", "lecam"))
-                 if self._recipe[w]]
-        keys += ["ada_p"] if getattr(self, "_ada", False) else []
+        keys = list(_BASE_KEYS) + ([] if self._recipe is None else self._recipe.penalty_keys())
         return [self.trackers[k] for k in keys]
 
     # ------------------------------------------------------------------------------ inputs
@@ -218,12 +177,12 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         return keras.random.uniform((ops.shape(x_real)[0],), seed=self.seed_generator)
 
     def _unpack(self, data):
-        x, y = C.check_batch(data, self.discriminator, self.conditional)
+        x, y = _gan_checks.check_batch(data, self.discriminator, self.conditional)
         return ops.cast(x, "float32"), y
 
     # -------------------------------------------------------------------------------- step
     def _discriminate(self, x, labels, training):
-        sigma = self._recipe["instance_noise"]
+        sigma = self._recipe.instance_noise
         if training and self.augmenter is not None:
             x = self.augmenter(ops.cast(x, "float32"), training=True)
         if training and sigma:
@@ -247,19 +206,19 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         out, total = {}, 0.0
         if self.lecam_ema is not None:
             out["lecam"] = self.lecam_ema.penalty(*logits)
-            total += self._recipe["lecam"] * out["lecam"]
-        if self._recipe["gradient_penalty"]:
+            total += self._recipe.lecam * out["lecam"]
+        if self._recipe.gradient_penalty:
             out["gp"] = losses.gradient_penalty(self.discriminator, x_real, x_fake, labels,
                                                 alpha=self._interpolation_weights(x_real),
                                                 training=training)
-            total += self._recipe["gradient_penalty"] * out["gp"]
-        if self._recipe["r1"]:
+            total += self._recipe.gradient_penalty * out["gp"]
+        if self._recipe.r1:
             out["r1"] = self._lazy_r1(x_real, labels, training)
-            total += 0.5 * self._recipe["r1"] * out["r1"]
+            total += 0.5 * self._recipe.r1 * out["r1"]
         return out, total
 
     def _lazy_r1(self, x_real, labels, training):
-        every = self._recipe["r1_every"]
+        every = self._recipe.r1_every
 
         def r1():
             return losses.r1_penalty(self.discriminator, x_real, labels, training)
@@ -277,14 +236,14 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self._discriminate_pair(x_real, x_fake, labels)
             d_loss = self.adversarial_loss.d_loss(real_logits, fake_logits,
-                                                  self._recipe["label_smoothing"])
+                                                  self._recipe.label_smoothing)
             penalties, penalty = self._penalties(x_real, x_fake, labels,
                                                  (real_logits, fake_logits))
-            scaled = T.objective(self.d_optimizer, d_loss + penalty)
-        norm = T.minimize(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+            scaled = _training.objective(self.d_optimizer, d_loss + penalty)
+        norm = _training.minimize(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         if self.lecam_ema is not None:
             self.lecam_ema.update(real_logits, fake_logits)
-        if self._ada:
+        if self._recipe.adaptive:
             penalties["ada_p"] = self.augmenter.update(real_logits)
         return {"d_loss": d_loss, "d_grad_norm": norm, **penalties,
                 "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
@@ -301,24 +260,24 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
                 g_loss = self.adversarial_loss.g_loss(fake_logits, real_logits)
             else:
                 g_loss = self.adversarial_loss.g_loss(self._discriminate(x_fake, labels, True))
-            scaled = T.objective(self.g_optimizer, g_loss)
-        norm = T.minimize(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+            scaled = _training.objective(self.g_optimizer, g_loss)
+        norm = _training.minimize(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return {"g_loss": g_loss, "g_grad_norm": norm}
 
     def _record(self, values):
         scaled = {f"{k}_grad_norm" for k, opt in self.optimizers_by_name().items()
                   if isinstance(opt, keras.optimizers.LossScaleOptimizer)}
-        T.update_trackers(self.trackers, values, skip_nonfinite=scaled)
+        _training.update_trackers(self.trackers, values, skip_nonfinite=scaled)
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
         x_real, labels = self._unpack(data)
-        steps = [self._discriminator_step(x_real, labels) for _ in range(self._recipe["d_steps"])]
+        steps = [self._discriminator_step(x_real, labels) for _ in range(self._recipe.d_steps)]
         d_logs = {k: ops.mean(ops.stack([s[k] for s in steps])) for k in steps[0]}
         g_logs = self._generator_step(x_real, labels)
         if self.ema_generator is not None:
             ema_lib.update_ema(self.ema_generator, self.generator,
-                               R.ema_decay(self.ema, self.g_optimizer.iterations))
+                               ema_lib.ema_decay(self.ema, self.g_optimizer.iterations))
         return self._record({**d_logs, **g_logs})
 
     def test_step(self, data):
@@ -335,7 +294,7 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
                                                  (real_logits, fake_logits), training=False)
             total = d_loss + penalty
         d_grads = d_tape.gradient(total, self.discriminator.trainable_variables)
-        if self._ada:
+        if self._recipe.adaptive:
             penalties["ada_p"] = ops.convert_to_tensor(self.augmenter.p)
         with tf.GradientTape() as g_tape:
             g_loss = self.generator_loss(z, labels, x_real=x_real)
@@ -344,7 +303,7 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
             "d_loss": d_loss, "g_loss": g_loss, **penalties,
             "d_real": ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
             "d_fake": ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))),
-            "d_grad_norm": T.global_norm(d_grads), "g_grad_norm": T.global_norm(g_grads)})
+            "d_grad_norm": _training.global_norm(d_grads), "g_grad_norm": _training.global_norm(g_grads)})
 
     def call(self, inputs, training=False):
         """Generate from given noise (``[z, labels]`` when conditional); EMA when not training."""
@@ -372,7 +331,7 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         """
         n = check_int("n", n, minimum=1)
         batch_size = check_int("batch_size", batch_size, minimum=1)
-        labels = C.check_labels(labels, n, self.num_classes if self.conditional else None)
+        labels = _gan_checks.check_labels(labels, n, self.num_classes if self.conditional else None)
         net = self.ema_generator if use_ema and self.ema_generator is not None else self.generator
         z = ops.convert_to_numpy(self.sample_noise(n, seed))
         out = []
@@ -387,7 +346,7 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            **T.networks_config(self, ("generator", "discriminator")),
+            **_training.networks_config(self, ("generator", "discriminator")),
             "latent_dim": self.latent_dim,
             "ema": self.ema,
             "conditional": self.conditional,
@@ -397,4 +356,4 @@ class GAN(I.ArrayFitMixin, PureLossesMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return T.from_networks_config(cls, config, ("generator", "discriminator"))
+        return _training.from_networks_config(cls, config, ("generator", "discriminator"))

@@ -7,8 +7,8 @@ import numpy as np
 from keras import ops
 
 from tfgenopt._validation import check_choice, check_float, check_int
-from tfgenopt.models import _input as I
-from tfgenopt.models import _training as T
+from tfgenopt.models import _training
+from tfgenopt.models._input import ArrayFitMixin
 
 __all__ = ["VAE"]
 
@@ -63,7 +63,7 @@ def kl_divergence(z_mean, z_log_var):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class VAE(I.ArrayFitMixin, keras.Model):
+class VAE(ArrayFitMixin, keras.Model):
     """A variational autoencoder trained with ``fit(x)``: ``loss = reconstruction + beta * KL``.
 
     Args:
@@ -87,8 +87,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
     """
 
     def __init__(self, encoder, decoder, beta=1.0, reconstruction="bce", seed=None, **kwargs):
-        T.check_network("encoder", encoder)
-        T.check_network("decoder", decoder)
+        _training.check_network("encoder", encoder)
+        _training.check_network("decoder", decoder)
         beta = check_float("beta", beta, 0.0)
         reconstruction = check_choice("reconstruction", reconstruction, ("bce", "mse"))
         if seed is not None:
@@ -96,12 +96,12 @@ class VAE(I.ArrayFitMixin, keras.Model):
         if len(encoder.outputs) != 2:
             raise ValueError(f"`encoder` must output [z_mean, z_log_var]; it has "
                              f"{len(encoder.outputs)} outputs.")
-        latent = T.static_shape(encoder.outputs[0])
-        if T.static_shape(decoder.inputs[0]) != latent:
+        latent = _training.static_shape(encoder.outputs[0])
+        if _training.static_shape(decoder.inputs[0]) != latent:
             raise ValueError(f"The encoder's code shape {latent} does not fit the decoder's "
-                             f"input shape {T.static_shape(decoder.inputs[0])}.")
-        x_in, x_out = T.static_shape(encoder.inputs[0]), T.static_shape(decoder.outputs[0])
-        if not T.shapes_compatible(x_in, x_out):
+                             f"input shape {_training.static_shape(decoder.inputs[0])}.")
+        x_in, x_out = _training.static_shape(encoder.inputs[0]), _training.static_shape(decoder.outputs[0])
+        if not _training.shapes_compatible(x_in, x_out):
             raise ValueError(f"The decoder's output shape {x_out} does not match the encoder's "
                              f"input shape {x_in}.")
         super().__init__(**kwargs)
@@ -172,7 +172,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
             (8, 64)
         """
         n = check_int("n", n, minimum=1)
-        shape = (n,) + T.static_shape(self.decoder.inputs[0])
+        shape = (n,) + _training.static_shape(self.decoder.inputs[0])
         z = keras.random.normal(shape, seed=self.seed_generator if seed is None else seed)
         return ops.convert_to_numpy(self.decode(z)).astype("float32")
 
@@ -206,8 +206,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
         return keras.random.normal(ops.shape(z_mean), dtype="float32", seed=self.seed_generator)
 
     def _unpack(self, data):
-        x, _ = T.unpack(data)
-        T.check_sample_shape(x, self.encoder, "encoder")
+        x, _ = _training.unpack(data)
+        _training.check_sample_shape(x, self.encoder, "encoder")
         return ops.cast(x, "float32")
 
     def _record(self, values):
@@ -224,8 +224,8 @@ class VAE(I.ArrayFitMixin, keras.Model):
         with tf.GradientTape() as tape:
             z_mean, z_log_var = self.encoder(x, training=True)
             terms = self._terms(x, z_mean, z_log_var, self._sample_eps(z_mean), training=True)
-            scaled = T.objective(self.optimizer, terms["loss"])
-        T.minimize(self.optimizer, tape, scaled, self.trainable_variables)
+            scaled = _training.objective(self.optimizer, terms["loss"])
+        _training.minimize(self.optimizer, tape, scaled, self.trainable_variables)
         return self._record(terms)
 
     def test_step(self, data):
@@ -237,7 +237,7 @@ class VAE(I.ArrayFitMixin, keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            **T.networks_config(self, ("encoder", "decoder")),
+            **_training.networks_config(self, ("encoder", "decoder")),
             "beta": float(ops.convert_to_numpy(self.beta)),
             "reconstruction": self.reconstruction,
             "seed": self.seed,
@@ -245,4 +245,4 @@ class VAE(I.ArrayFitMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return T.from_networks_config(cls, config, ("encoder", "decoder"))
+        return _training.from_networks_config(cls, config, ("encoder", "decoder"))

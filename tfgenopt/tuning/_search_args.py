@@ -15,7 +15,7 @@ import types
 import keras
 import keras_tuner
 
-from tfgenopt.tuning import space as S
+from tfgenopt.tuning.space import SearchSpace, parse_override
 
 __all__ = ["split_kwargs", "fix_fit_values"]
 
@@ -102,7 +102,7 @@ def fix_fit_values(hypermodel, fit_kwargs, tuner):
                              f"received {clash[0]}={fit_kwargs[clash[0]]!r}. Set its budget "
                              "with `max_epochs` instead.")
     space = getattr(hypermodel, "space", None)
-    if isinstance(space, S.SearchSpace):
+    if isinstance(space, SearchSpace):
         params = space.params
         kinds = {name: params[name].kind for name in fit_kwargs if name in params}
     else:
@@ -116,7 +116,7 @@ def fix_fit_values(hypermodel, fit_kwargs, tuner):
                 f"tunes `{name}`. Fix it in the HyperModel instead (for tfgenopt HyperModels "
                 f"`overrides={{{name!r}: {fit_kwargs[name]!r}}}`) or drop the argument."
             )
-    if not isinstance(space, S.SearchSpace) or not kinds:
+    if not isinstance(space, SearchSpace) or not kinds:
         return hypermodel, fit_kwargs
     fixed = copy.copy(space)
     fixed.params = dict(space.params)
@@ -125,7 +125,7 @@ def fix_fit_values(hypermodel, fit_kwargs, tuner):
             raise TypeError(f"search() takes one value for `{name}` (passed to every trial); "
                             f"received {fit_kwargs[name]!r}. Tune it with `overrides`.")
         try:
-            fixed.params[name] = S.parse_override(name, fit_kwargs[name], space.params[name])
+            fixed.params[name] = parse_override(name, fit_kwargs[name], space.params[name])
         except (TypeError, ValueError) as err:
             raise type(err)(f"search({name}={fit_kwargs[name]!r}): {err}") from None
     return _with_space(hypermodel, fixed), {k: v for k, v in fit_kwargs.items()

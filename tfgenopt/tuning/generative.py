@@ -10,7 +10,6 @@ from __future__ import annotations
 from tfgenopt import builders
 from tfgenopt._validation import check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
-from tfgenopt.tuning import space as S
 from tfgenopt.tuning.hypermodels import (
     OPTIMIZERS,
     TunableHyperModel,
@@ -19,6 +18,7 @@ from tfgenopt.tuning.hypermodels import (
     dense_widths,
     make_optimizer,
 )
+from tfgenopt.tuning.space import choice, fixed, float_range, int_range
 
 __all__ = ["VAEHyperModel", "GANHyperModel", "gan_loss_names"]
 
@@ -79,10 +79,10 @@ class VAEHyperModel(TunableHyperModel):
 
     def default_space(self):
         space = common_space()
-        space["units"] = S.choice(64, 128, legal=(1, None))
-        space["depth"] = S.int_range(1, 2)
-        space["latent_dim"] = S.choice(2, 8, 16, legal=(1, None))
-        space["beta"] = S.float_range(0.5, 4.0, "log")
+        space["units"] = choice(64, 128, legal=(1, None))
+        space["depth"] = int_range(1, 2)
+        space["latent_dim"] = choice(2, 8, 16, legal=(1, None))
+        space["beta"] = float_range(0.5, 4.0, "log")
         return space
 
     def build_model(self, values):
@@ -146,22 +146,22 @@ class GANHyperModel(TunableHyperModel):
         losses = gan_loss_names()
         default_losses = tuple(n for n in ("non_saturating", "hinge") if n in losses) or losses[:1]
         space.update({
-            "optimizer": S.choice("adam", "rmsprop", allowed=OPTIMIZERS),
-            "g_learning_rate": S.float_range(1e-5, 1e-3, "log"),
-            "d_learning_rate": S.float_range(1e-5, 1e-3, "log"),
-            "loss": S.choice(*default_losses, allowed=losses),
-            "gradient_penalty": S.choice(0.0, 10.0, legal=(0.0, None)),
-            "r1": S.fixed(0.0, legal=(0.0, None)),
-            "d_steps": S.int_range(1, 2),
-            "ema": S.choice(0.0, 0.999, legal=(0.0, 0.99999)),
-            "label_smoothing": S.choice(0.0, 0.1, legal=(0.0, 0.5)),
-            "latent_dim": S.choice(32, 64, 100, legal=(1, None)),
-            "units": S.choice(32, 64, 128, legal=(1, None)),
-            "depth": S.int_range(1, 2),
-            "normalization": S.choice("none", "batch", allowed=("none", "batch", "layer")),
-            "d_normalization": S.choice("none", "spectral", "layer",
+            "optimizer": choice("adam", "rmsprop", allowed=OPTIMIZERS),
+            "g_learning_rate": float_range(1e-5, 1e-3, "log"),
+            "d_learning_rate": float_range(1e-5, 1e-3, "log"),
+            "loss": choice(*default_losses, allowed=losses),
+            "gradient_penalty": choice(0.0, 10.0, legal=(0.0, None)),
+            "r1": fixed(0.0, legal=(0.0, None)),
+            "d_steps": int_range(1, 2),
+            "ema": choice(0.0, 0.999, legal=(0.0, 0.99999)),
+            "label_smoothing": choice(0.0, 0.1, legal=(0.0, 0.5)),
+            "latent_dim": choice(32, 64, 100, legal=(1, None)),
+            "units": choice(32, 64, 128, legal=(1, None)),
+            "depth": int_range(1, 2),
+            "normalization": choice("none", "batch", allowed=("none", "batch", "layer")),
+            "d_normalization": choice("none", "spectral", "layer",
                                         allowed=("none", "spectral", "layer", "batch")),
-            "kernel_initializer": S.choice("glorot_uniform", "dcgan", "he_normal",
+            "kernel_initializer": choice("glorot_uniform", "dcgan", "he_normal",
                                            allowed=tuple(known_initializers())),
         })
         return space

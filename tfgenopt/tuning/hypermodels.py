@@ -19,8 +19,8 @@ from tfgenopt import builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
 from tfgenopt.models import protocol
-from tfgenopt.tuning import space as S
 from tfgenopt.tuning._checkpoint import defer_checkpoints
+from tfgenopt.tuning.space import SearchSpace, choice, fixed, float_range, int_range
 
 __all__ = [
     "TunableHyperModel",
@@ -114,14 +114,14 @@ class EpochCosineDecay(keras.callbacks.Callback):
 def common_space(batch_sizes=(32, 64, 128), epochs=10):
     """The hyperparameters every HyperModel shares, with their default ranges."""
     return {
-        "optimizer": S.choice("adam", "rmsprop", "sgd", "adagrad", allowed=OPTIMIZERS),
-        "learning_rate": S.float_range(1e-4, 1e-2, "log"),
-        "momentum": S.fixed(0.9, legal=(0.0, 1.0), dtype="float"),
-        "batch_size": S.choice(*batch_sizes, legal=(1, None)),
-        "epochs": S.fixed(epochs, legal=(1, None)),
-        "lr_schedule": S.fixed("constant", allowed=SCHEDULES),
-        "normalization": S.choice(*NORMALIZATIONS, allowed=NORMALIZATIONS),
-        "kernel_initializer": S.choice("glorot_uniform", "he_normal", "orthogonal",
+        "optimizer": choice("adam", "rmsprop", "sgd", "adagrad", allowed=OPTIMIZERS),
+        "learning_rate": float_range(1e-4, 1e-2, "log"),
+        "momentum": fixed(0.9, legal=(0.0, 1.0), dtype="float"),
+        "batch_size": choice(*batch_sizes, legal=(1, None)),
+        "epochs": fixed(epochs, legal=(1, None)),
+        "lr_schedule": fixed("constant", allowed=SCHEDULES),
+        "normalization": choice(*NORMALIZATIONS, allowed=NORMALIZATIONS),
+        "kernel_initializer": choice("glorot_uniform", "he_normal", "orthogonal",
                                        allowed=tuple(known_initializers())),
     }
 
@@ -149,7 +149,7 @@ class TunableHyperModel(keras_tuner.HyperModel):
         if overrides is not None and not isinstance(overrides, dict):
             raise TypeError(f"`overrides` must be a dict; received {type(overrides).__name__}.")
         self.seed = seed
-        self.space = S.SearchSpace(self.default_space(), overrides)
+        self.space = SearchSpace(self.default_space(), overrides)
 
     def default_space(self):
         """``{name: Param}``: the default ranges (override in subclasses)."""
@@ -301,12 +301,12 @@ class AutoencoderHyperModel(TunableHyperModel):
     def default_space(self):
         space = common_space()
         if self.is_conv:
-            space["units"] = S.choice(16, 32, legal=(1, None))
-            space["depth"] = S.int_range(1, conv_stages(self.input_shape[0]))
+            space["units"] = choice(16, 32, legal=(1, None))
+            space["depth"] = int_range(1, conv_stages(self.input_shape[0]))
         else:
-            space["units"] = S.choice(32, 64, 128, legal=(1, None))
-            space["depth"] = S.int_range(1, 2)
-            space["latent_dim"] = S.choice(16, 32, legal=(1, None))
+            space["units"] = choice(32, 64, 128, legal=(1, None))
+            space["depth"] = int_range(1, 2)
+            space["latent_dim"] = choice(16, 32, legal=(1, None))
         return space
 
     def build_model(self, values):
