@@ -7,9 +7,12 @@ size in ``fit``, the cosine schedule) comes from :class:`TunableHyperModel`.
 
 from __future__ import annotations
 
-from tfgenopt import builders
+import numpy as np
+
+from tfgenopt import builders, catalog
 from tfgenopt._validation import check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
+from tfgenopt.models.recipe import BETA_1, D_LEARNING_RATE, G_LEARNING_RATE
 from tfgenopt.tuning.hypermodels import (
     OPTIMIZERS,
     TunableHyperModel,
@@ -18,7 +21,7 @@ from tfgenopt.tuning.hypermodels import (
     dense_widths,
     make_optimizer,
 )
-from tfgenopt.tuning.space import choice, fixed, float_range, int_range
+from tfgenopt.tuning.space import choice, float_range, int_range
 
 __all__ = ["VAEHyperModel", "GANHyperModel", "gan_loss_names"]
 
@@ -106,13 +109,20 @@ class GANHyperModel(TunableHyperModel):
     """Tunes a ``tfgenopt.models.GAN``: per-network learning rates, loss, penalties, EMA...
 
     Tuned by default: ``optimizer`` (Adam, RMSprop; SGD and Adagrad allowed),
-    ``g_learning_rate`` and ``d_learning_rate`` in [1e-5, 1e-3] (log), ``loss``,
-    ``gradient_penalty`` in {0, 10}, ``d_steps`` in 1..2, ``ema`` in {0 (off), 0.999},
-    ``label_smoothing`` in {0, 0.1} (applied only to losses that support it, so it is
-    ignored with hinge or Wasserstein), ``latent_dim``, ``units``, ``depth``, generator
-    ``normalization``, ``d_normalization`` (incl. spectral) and the initializer (incl.
-    ``"dcgan"``). ``r1`` is fixed at 0 by default. The default objective is ``val_kid``,
-    measured by ``tfgenopt.callbacks.QualityMonitor`` (``search`` adds it).
+    ``g_learning_rate`` and ``d_learning_rate`` in [1e-5, 3e-3] (log), ``loss``,
+    ``gradient_penalty`` in {0, 10}, ``r1`` in {1, 0}, ``d_steps`` in 1..2, ``ema`` in
+    {0.999, 0 (off)}, ``label_smoothing`` in {0, 0.1} (applied only to losses that support
+    it, so it is ignored with hinge or Wasserstein), ``latent_dim``, ``units``, ``depth``,
+    generator ``normalization``, ``d_normalization`` (incl. spectral) and the initializer
+    (incl. ``"dcgan"``). Adam and RMSprop get ``beta_1=0.5`` as in ``GAN.compile``.
+
+    The defaults (:meth:`defaults`, the first trial of every search) are the measured recipe
+    of ``GAN.compile()``: Adam with D 1e-3 / G 5e-4, non-saturating loss, lazy R1 (gamma 1,
+    every 4 steps), EMA 0.999, on the builders' default networks (latent 100, widths 64-32),
+    batch size 64. The default objective is ``val_kid``: ``fit`` adds the
+    ``tfgenopt.callbacks.QualityMonitor`` that measures the tuner's quality objective (on
+    ``validation_data``, else on ``x``) unless one is among the callbacks, so Keras Tuner's own
+    tuners work as is.
 
     Args:
         image_shape: vector length (784, dense networks) or ``(h, w, c)`` (DCGAN networks).
@@ -121,6 +131,8 @@ class GANHyperModel(TunableHyperModel):
         output_activation: ``"sigmoid"`` (data in [0, 1]) or ``"tanh"`` ([-1, 1]).
         seed: seed of the initializers, the noise and the data order.
         name: the HyperModel's name.
+        quality: keyword arguments of the ``QualityMonitor`` that ``fit`` adds (e.g.
+            ``{"extractor": "mnist", "n_samples": 500}``).
 
     Example:
         >>> hm = GANHyperModel(784, overrides={"loss": "hinge", "epochs": 5})
@@ -132,8 +144,12 @@ class GANHyperModel(TunableHyperModel):
     default_objective = ("val_kid", "min")
 
     def __init__(self, image_shape=784, overrides=None, num_classes=None,
-                 output_activation="sigmoid", seed=None, name="gan"):
+                 output_activation="sigmoid", seed=None, name="gan", quality=None):
         self.input_shape = _input_shape("image_shape", image_shape)
+        if quality is not None and not isinstance(quality, dict):
+            raise TypeError(f"`quality` must be a dict of QualityMonitor arguments or None; "
+                            f"received {quality!r}.")
+        self.quality = dict(quality or {})
         self.num_classes = None if num_classes is None else check_int(
             "num_classes", num_classes, minimum=2)
         self.output_activation = check_choice("output_activation", output_activation,
@@ -141,23 +157,23 @@ class GANHyperModel(TunableHyperModel):
         super().__init__(overrides=overrides, seed=seed, name=name)
 
     def default_space(self):
-        space = common_space(batch_sizes=(32, 64))
+        space = common_space(batch_sizes=(64, 32))
         del space["learning_rate"]
         losses = gan_loss_names()
         default_losses = tuple(n for n in ("non_saturating", "hinge") if n in losses) or losses[:1]
         space.update({
             "optimizer": choice("adam", "rmsprop", allowed=OPTIMIZERS),
-            "g_learning_rate": float_range(1e-5, 1e-3, "log"),
-            "d_learning_rate": float_range(1e-5, 1e-3, "log"),
+            "g_learning_rate": float_range(1e-5, 3e-3, "log", default=G_LEARNING_RATE),
+            "d_learning_rate": float_range(1e-5, 3e-3, "log", default=D_LEARNING_RATE),
             "loss": choice(*default_losses, allowed=losses),
             "gradient_penalty": choice(0.0, 10.0, legal=(0.0, None)),
-            "r1": fixed(0.0, legal=(0.0, None)),
+            "r1": choice(1.0, 0.0, legal=(0.0, None)),
             "d_steps": int_range(1, 2),
-            "ema": choice(0.0, 0.999, legal=(0.0, 0.99999)),
+            "ema": choice(_EMA_DECAY, 0.0, legal=(0.0, 0.99999)),
             "label_smoothing": choice(0.0, 0.1, legal=(0.0, 0.5)),
-            "latent_dim": choice(32, 64, 100, legal=(1, None)),
-            "units": choice(32, 64, 128, legal=(1, None)),
-            "depth": int_range(1, 2),
+            "latent_dim": choice(100, 32, 64, legal=(1, None)),
+            "units": choice(64, 32, 128, legal=(1, None)),
+            "depth": int_range(1, 2, default=2),
             "normalization": choice("none", "batch", allowed=("none", "batch", "layer")),
             "d_normalization": choice("none", "spectral", "layer",
                                         allowed=("none", "spectral", "layer", "batch")),
@@ -200,12 +216,50 @@ class GANHyperModel(TunableHyperModel):
         gan = GAN(g, d, latent_dim=int(values["latent_dim"]), ema=ema,
                   conditional=self.num_classes is not None, num_classes=self.num_classes,
                   seed=self.seed)
-        momentum = values["momentum"]
         smoothing = float(values["label_smoothing"]) if _smoothable(values["loss"]) else 0.0
         gan.compile(
-            d_optimizer=make_optimizer(values["optimizer"], values["d_learning_rate"], momentum),
-            g_optimizer=make_optimizer(values["optimizer"], values["g_learning_rate"], momentum),
+            d_optimizer=_gan_optimizer(values, "d_learning_rate"),
+            g_optimizer=_gan_optimizer(values, "g_learning_rate"),
             loss=values["loss"], gradient_penalty=float(values["gradient_penalty"]),
             r1=float(values["r1"]), d_steps=int(values["d_steps"]),
             label_smoothing=smoothing)
         return gan
+
+    def measurement_callbacks(self, callbacks, x, validation_data, objective):
+        """Add a ``QualityMonitor`` for the tuner's quality objective (``val_kid`` by default)."""
+        from tfgenopt.callbacks import QualityMonitor
+
+        name = self.default_objective[0] if objective is None or objective.name == \
+            "default_objective" else objective.name
+        metric = catalog.quality_metric_of(name)
+        if metric is None or any(isinstance(cb, QualityMonitor) for cb in callbacks):
+            return callbacks
+        real = validation_data if validation_data is not None else x
+        if isinstance(real, (tuple, list)):
+            real = real[0]
+        if not isinstance(real, np.ndarray):
+            raise ValueError(f"`objective={name!r}` is measured by a QualityMonitor on real "
+                             "images: pass `validation_data` as arrays (`(x_val,)`).")
+        monitor = QualityMonitor(real, metrics=(metric.name,), **self.quality)
+        return [monitor] + list(callbacks)
+
+
+def _gan_default(name):
+    import inspect
+
+    from tfgenopt.models import GAN
+
+    return inspect.signature(GAN.__init__).parameters[name].default
+
+
+_EMA_DECAY = _gan_default("ema")  # the GAN's default generator EMA (0.999)
+
+
+def _gan_optimizer(values, rate):
+    """The tuned optimizer with ``beta_1=0.5`` where it has one (as ``GAN.compile`` does)."""
+    opt = make_optimizer(values["optimizer"], values[rate], values["momentum"])
+    config = opt.get_config()
+    if "beta_1" in config:
+        config["beta_1"] = BETA_1
+        opt = type(opt).from_config(config)
+    return opt

@@ -20,6 +20,12 @@ from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
 from tfgenopt.models import protocol
 from tfgenopt.tuning._checkpoint import defer_checkpoints
+from tfgenopt.tuning._objective import (
+    DefaultObjectiveLogger,
+    is_default_objective,
+    per_epoch,
+    tuner_objective,
+)
 from tfgenopt.tuning.space import SearchSpace, choice, fixed, float_range, int_range
 
 __all__ = [
@@ -133,6 +139,12 @@ class TunableHyperModel(keras_tuner.HyperModel):
     Subclasses implement ``default_space()``, ``build_model(values)`` (returns a compiled
     model) and ``train_data(x, y)`` / ``default_objective``.
 
+    Works with Keras Tuner's own tuners as with :func:`tfgenopt.tuning.search`: the first
+    trial of every search trains the space's defaults (:meth:`SearchSpace.default`), so the
+    best trial is never worse than the defaults; ``fit`` returns the best value of
+    ``default_objective`` as a float when the tuner's ``objective`` is left unspecified
+    (Keras Tuner requires it), else the ``History``.
+
     Args:
         overrides: ``{name: value | [choices] | {"min", "max", "sampling", "step"}}``;
             unknown names and impossible ranges raise ``ValueError`` here.
@@ -150,13 +162,35 @@ class TunableHyperModel(keras_tuner.HyperModel):
             raise TypeError(f"`overrides` must be a dict; received {type(overrides).__name__}.")
         self.seed = seed
         self.space = SearchSpace(self.default_space(), overrides)
+        self._first_trial = True  # the next trial trains the defaults
+
+    def declare_hyperparameters(self, hp):
+        """Keras Tuner calls this once per tuner: its first trial will train the defaults."""
+        self._first_trial = True
+        super().declare_hyperparameters(hp)
+
+    def defaults(self):
+        """``{name: value}`` of the search's first trial (the space's defaults).
+
+        Example:
+            >>> AutoencoderHyperModel(64).defaults()["optimizer"]
+            'adam'
+        """
+        return {name: self.space.default(name) for name in self.space.names()}
 
     def default_space(self):
         """``{name: Param}``: the default ranges (override in subclasses)."""
         return common_space()
 
     def values(self, hp):
-        """Register every hyperparameter of the space on ``hp`` and return their values."""
+        """Register every hyperparameter of the space on ``hp`` and return their values.
+
+        Until the first trial has been fitted, ``hp`` is set to the defaults first (so the
+        trial's record shows what trained): the first trial of a search is the defaults.
+        """
+        if self._first_trial:
+            for name, value in self.defaults().items():
+                hp.values[name] = value
         return {name: self.space.get(hp, name) for name in self.space.names()}
 
     def build(self, hp):
@@ -223,12 +257,47 @@ class TunableHyperModel(keras_tuner.HyperModel):
         if isinstance(x, np.ndarray) or isinstance(x, (list, tuple)) or y is not None:
             x = self._as_input(x if y is None else (x, y), batch_size, shuffle=True)
             kwargs.setdefault("shuffle", False)  # the dataset reshuffles every epoch itself.
+        objective = tuner_objective(callbacks)
+        callbacks = self.measurement_callbacks(list(callbacks or []), x, validation_data,
+                                               objective)
+        unspecified = is_default_objective(objective)
+        if unspecified:  # Keras Tuner's checkpoint watches "default_objective": write it
+            at = next((i for i, cb in enumerate(callbacks) if tuner_objective([cb])),
+                      len(callbacks))
+            callbacks.insert(at, DefaultObjectiveLogger(self))
         validation_data = self._as_input(validation_data, batch_size, shuffle=False)
-        callbacks = defer_checkpoints(callbacks or [])
+        callbacks = defer_checkpoints(callbacks)
         if values["lr_schedule"] == "cosine":
             callbacks.insert(0, EpochCosineDecay(epochs=values["epochs"]))
-        return model.fit(x, validation_data=validation_data, epochs=epochs,
-                         callbacks=callbacks, verbose=verbose, **kwargs)
+        self._first_trial = False
+        history = model.fit(x, validation_data=validation_data, epochs=epochs,
+                            callbacks=callbacks, verbose=verbose, **kwargs)
+        if unspecified:
+            return self.score(history)
+        return history
+
+    def measurement_callbacks(self, callbacks, x, validation_data, objective):
+        """The trial's callbacks plus what measures the objective (a hook; default: as given)."""
+        return callbacks
+
+    def score(self, history):
+        """The best value of ``default_objective`` in ``history`` as a float to minimize.
+
+        ``val_*`` falls back to the training key without validation data; a maximized
+        objective is negated (Keras Tuner's unspecified objective is minimized).
+        """
+        values = [self._signed(logs) for logs in per_epoch(history.history)]
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        return min(finite) if finite else float("inf")
+
+    def _signed(self, logs):
+        """This epoch's objective value, negated when maximized; None when not logged."""
+        name, direction = self.default_objective
+        key = name if name in logs else name.removeprefix("val_")
+        if key not in logs:
+            return None
+        value = float(np.asarray(logs[key], dtype=np.float64).reshape(-1)[0])
+        return value if direction == "min" else -value
 
     def config(self):
         """A JSON-friendly description: class, seed and the search space."""

@@ -39,6 +39,8 @@ class Param:
         legal: ``(lo, hi)`` bounds any user value must respect (``None`` = open); ``lo`` is
             exclusive when ``positive`` is true.
         positive: values must be > ``legal[0]`` rather than >=.
+        default: the value of the search's first trial (Keras Tuner's ``default=``); None:
+            the first choice / the lower bound. Ignored when an override excludes it.
 
     Example:
         >>> Param("float", min_value=1e-4, max_value=1e-2, sampling="log", dtype="float").kind
@@ -55,23 +57,25 @@ class Param:
     dtype: str = "str"
     legal: tuple | None = None
     positive: bool = False
+    default: object = None
 
 
 def choice(*values, allowed=None, legal=None, positive=False, dtype=None):
-    """A choice ``Param`` whose dtype follows its first value."""
+    """A choice ``Param`` whose dtype follows its first value (the first value is the default)."""
     return Param("choice", values=tuple(values), allowed=allowed,
                  dtype=dtype or _dtype_of(values[0]), legal=legal, positive=positive)
 
 
-def float_range(lo, hi, sampling="linear", legal=(0.0, None), positive=True):
-    """A float range ``Param`` (positive by default)."""
+def float_range(lo, hi, sampling="linear", legal=(0.0, None), positive=True, default=None):
+    """A float range ``Param`` (positive by default; ``default``: the first trial's value)."""
     return Param("float", min_value=lo, max_value=hi, sampling=sampling, dtype="float",
-                 legal=legal, positive=positive)
+                 legal=legal, positive=positive, default=default)
 
 
-def int_range(lo, hi, step=1, legal=(1, None)):
-    """An int range ``Param`` (values >= 1 by default)."""
-    return Param("int", min_value=lo, max_value=hi, step=step, dtype="int", legal=legal)
+def int_range(lo, hi, step=1, legal=(1, None), default=None):
+    """An int range ``Param`` (values >= 1 by default; ``default``: the first trial's value)."""
+    return Param("int", min_value=lo, max_value=hi, step=step, dtype="int", legal=legal,
+                 default=default)
 
 
 def fixed(value, allowed=None, legal=None, positive=False, dtype=None):
@@ -228,12 +232,29 @@ class SearchSpace:
         if p.kind == "fixed":
             return hp.Fixed(name, p.values, **kwargs)
         if p.kind == "choice":
-            return hp.Choice(name, list(p.values), **kwargs)
+            return hp.Choice(name, list(p.values), default=self.default(name), **kwargs)
         if p.kind == "int":
             return hp.Int(name, p.min_value, p.max_value, step=p.step or 1,
-                          sampling=p.sampling, **kwargs)
+                          sampling=p.sampling, default=self.default(name), **kwargs)
         return hp.Float(name, p.min_value, p.max_value, step=p.step, sampling=p.sampling,
-                        **kwargs)
+                        default=self.default(name), **kwargs)
+
+    def default(self, name):
+        """The value of ``name`` in the search's first trial: the declared default when the
+        (possibly overridden) range still holds it, else the first choice / lower bound.
+
+        Example:
+            >>> SearchSpace({"lr": float_range(1e-4, 1e-2, "log", default=1e-3)}).default("lr")
+            0.001
+        """
+        p = self.params[name]
+        if p.kind == "fixed":
+            return p.values
+        if p.kind == "choice":
+            return p.default if p.default in p.values else p.values[0]
+        if p.default is not None and p.min_value <= p.default <= p.max_value:
+            return p.default
+        return p.min_value
 
     def upper(self, name):
         """The largest value ``name`` can take (for epoch budgets)."""
