@@ -12,21 +12,17 @@ from tfgenopt import commands
 from tfgenopt.evaluation import FeatureExtractor
 
 
-def config(model):
-    """A GAN's compile config without the optimizers' instance names (adam, adam_1...)."""
-    out = model.get_compile_config()
+def config(recipe):
+    """A ``GANRecipe``'s public config without the optimizers' instance names (adam_1...)."""
+    out = recipe.to_config()
     for key in ("d_optimizer", "g_optimizer"):
         out[key]["config"].pop("name")
     return out
 
 
 def recipe(**overrides):
-    """``GAN.compile(**overrides)``'s config on the command's networks."""
-    g = tg.builders.dense_generator(8, output_dim=64)
-    d = tg.builders.dense_discriminator(64)
-    gan = tg.models.GAN(g, d, latent_dim=8)
-    gan.compile(**overrides)
-    return config(gan)
+    """What ``GAN.compile(**overrides)`` trains: ``GANRecipe(**overrides)``'s config."""
+    return config(tg.models.GANRecipe(**overrides))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +38,7 @@ def test_a_short_gan_run_uses_the_default_recipe_and_stops_on_val_kid(tmp_path, 
     result = commands.train(kind="gan", image_size=8, epochs=2, batch_size=128, latent_dim=8,
                             out=str(out), verbose=0, extractor=extractor)
     model = keras.saving.load_model(out / "model.keras")
-    assert config(model) == recipe()
+    assert config(model.recipe) == recipe()
     assert model.ema == tg.models.GAN(model.generator, model.discriminator, 8).ema  # EMA on
     assert result["monitor"] == "val_kid"
     history = json.loads((out / "history.json").read_text())
@@ -55,11 +51,11 @@ def test_a_short_gan_run_uses_the_default_recipe_and_stops_on_val_kid(tmp_path, 
 
 def test_only_the_flags_given_override_the_recipe():
     model = commands.make_model("gan", 64, loss="hinge", latent_dim=8)
-    assert config(model) == recipe(loss="hinge")
+    assert config(model.recipe) == recipe(loss="hinge")
     model = commands.make_model("gan", 64, lr=3e-4, ema=0.0, latent_dim=8)
     assert float(model.d_optimizer.learning_rate) == float(model.g_optimizer.learning_rate) \
         == pytest.approx(3e-4)
-    assert model.ema is None and config(model)["r1"] == recipe()["r1"]
+    assert model.ema is None and config(model.recipe)["r1"] == recipe()["r1"]
 
 
 def test_command_functions_take_keyword_arguments():
