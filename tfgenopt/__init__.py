@@ -8,7 +8,7 @@ backend. The ``tfgenopt`` command quiets TensorFlow's start-up in its own entry 
 runs before this one (``_tfgenopt_entry``).
 """
 
-from tfgenopt import (  # the order in which the submodules load
+from tfgenopt import (  # every public submodule: registers the serializable classes
     augment,
     builders,
     callbacks,

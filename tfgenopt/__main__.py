@@ -1,7 +1,7 @@
-"""``python -m tfgenopt`` runs the command line."""
+"""``python -m tfgenopt`` runs the command line (after ``import tfgenopt``; see ``_tfgenopt_entry``)."""
 
 import sys
 
-from tfgenopt.cli import main
+from _tfgenopt_entry import main
 
 sys.exit(main())

@@ -1,12 +1,9 @@
 """The ``tfgenopt`` command: ``demo | train | lr-find | landscape | tune | report``.
 
 A user mistake (a bad flag, an unknown name, a missing file) ends with exit code 2 and one
-line on stderr, never a traceback. The command quiets TensorFlow's C++ logging (the CUDA probe
-of a CPU-only machine) for its own process only: :func:`main` sets ``TF_CPP_MIN_LOG_LEVEL=2``
-(unless already set) before anything imports TensorFlow, then imports it and probes its
-devices with stderr captured, and passes on every captured line but the known start-up noise
-(TensorFlow 2.21 writes its import-time lines whatever the level). ``TF_CPP_MIN_LOG_LEVEL=0``
-shows everything. ``import tfgenopt`` itself leaves the environment alone.
+line on stderr, never a traceback. The console script enters through ``_tfgenopt_entry``,
+which imports TensorFlow with its start-up noise filtered before ``import tfgenopt``;
+:func:`main` itself leaves the environment and TensorFlow alone.
 """
 
 from __future__ import annotations
@@ -14,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-import tempfile
 
 from tfgenopt import catalog
 
@@ -24,39 +19,6 @@ __all__ = ["main", "build_parser"]
 
 MODEL_KINDS = ("gan", "vae", "autoencoder")
 DATASETS = tuple(catalog.DATASETS)
-
-
-# TensorFlow's start-up lines on a machine without a GPU (not errors of the command).
-_TF_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog|oneDNN custom operations|cudart_stub|"
-    r"cuda drivers|cuInit|cuda_platform|cpu_feature_guard|To enable the following instructions|"
-    r"Unable to register cu(DNN|FFT|BLAS) factory|computation_placer|TF-TRT Warning",
-    re.IGNORECASE)
-
-
-def _import_tensorflow_quietly():
-    """Import TensorFlow and probe its devices with fd 2 captured; replay all but the noise."""
-    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
-        return
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr file descriptor (a GUI launcher): nothing to keep clean
-        return
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the CUDA probe (cuInit) runs here, once
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            for line in captured.read().decode("utf-8", "replace").splitlines():
-                if line.strip() and not _TF_NOISE.search(line):
-                    print(line, file=sys.stderr)
 
 
 class UsageError(Exception):
@@ -173,10 +135,7 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point of the ``tfgenopt`` console script; returns the exit code."""
-    # Before TensorFlow loads (it reads this once, at import): no CUDA-probe noise on CPU.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _import_tensorflow_quietly()
+    """Run the ``tfgenopt`` command line ``argv`` (None: ``sys.argv[1:]``); returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
     except UsageError as err:
