@@ -213,7 +213,7 @@ class TestDatasetConsumers:
                                    value_range=value_range, return_labels=True)
         assert len(x) == spec.samples["all"] and len(np.unique(y)) == spec.num_classes
         assert (x.min(), x.max()) == value_range  # raw 0..16 spans the whole range
-        with np.load(pathlib.Path(tg.data.__file__).parent / "_data" / "digits.npz") as f:
+        with np.load(pathlib.Path(tg.__file__).parent / "_data" / "digits.npz") as f:
             raw = f["images"]
         assert (raw.min(), raw.max()) == spec.raw_range
 

@@ -5,7 +5,8 @@ import pytest
 import tfgenopt as tg
 
 PROMISED = {
-    "data": ["load_digits", "load_mnist", "load_fashion_mnist", "as_dataset", "load", "scale"],
+    "data": ["load_digits", "load_mnist", "load_fashion_mnist", "as_dataset", "load", "scale",
+             "load_images", "write_image_folder", "make_shapes", "SHAPE_CLASSES"],
     "builders": ["dense_autoencoder", "dense_generator", "dense_discriminator",
                  "dcgan_generator", "dcgan_discriminator", "conv_autoencoder", "vae_encoder",
                  "vae_decoder"],
@@ -20,7 +21,8 @@ PROMISED = {
                   "hessian_trace", "sharpness", "gradient_noise_scale", "hessian_spectrum", "random_directions",
                   "direction_between", "trajectory_pca"],
     "evaluation": ["fid", "fid_from_images", "kid", "precision_recall", "mode_coverage",
-                   "domain_classifier", "FeatureExtractor"],
+                   "domain_classifier", "FeatureExtractor", "domain_extractor",
+                   "check_extractor", "ExtractorCheck", "inception_weights_path"],
     "tuning": ["AutoencoderHyperModel", "VAEHyperModel", "GANHyperModel", "search",
                "compare_optimizers"],
     "plotting": ["plot_history", "plot_image_grid", "save_figure", "plot_quality",

@@ -70,6 +70,18 @@ def _precision_recall(cb, feats, probs):
 _SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
 
 
+def _check_domain(metrics, labels):
+    """``extractor="domain"``: a classifier needs 2+ label classes; coverage needs labels."""
+    if labels is not None and len(np.unique(labels)) < 2:
+        raise ValueError(f"extractor='domain' trains a classifier on `labels`, which hold one "
+                         f"class only ({np.unique(labels).tolist()}); pass labels of 2+ classes, "
+                         "or no labels (a reconstruction encoder, without 'coverage').")
+    if labels is None and "coverage" in metrics:
+        raise ValueError("metric 'coverage' with extractor='domain' needs `labels` (the domain "
+                         "extractor is a classifier only when it has labels); pass "
+                         "(images, labels) or drop 'coverage' from `metrics`.")
+
+
 @keras.saving.register_keras_serializable(package="tfgenopt")
 class QualityMonitor(keras.callbacks.Callback):
     """Measure sample quality every ``every`` epochs and write it into ``logs``.
@@ -111,8 +123,11 @@ class QualityMonitor(keras.callbacks.Callback):
         every: measure at the end of epochs ``every``, ``2 * every``, ... (and the first and
             last epoch of the run).
         n_samples: generated images per measurement (default ``min(len(real_data), 1000)``).
-        extractor: ``None`` (the cached digits classifier), a dataset name, a local InceptionV3
-            weights path, a ``keras.Model`` or a ``FeatureExtractor``.
+        extractor: ``None`` (the cached digits classifier), a dataset name, ``"domain"`` (a
+            small network trained on ``real_data`` on first use and cached by a fingerprint of
+            it: a classifier with ``labels``, else a reconstruction encoder, which gives no
+            ``"coverage"``; see ``tfgenopt.evaluation.domain_extractor``), ``"inception"`` or
+            a local InceptionV3 weights path, a ``keras.Model`` or a ``FeatureExtractor``.
         seed: seed of the generated samples and of KID's subsets.
         batch_size: images per forward pass of the extractor.
         kid_subsets: KID subsets per measurement.
@@ -175,6 +190,8 @@ class QualityMonitor(keras.callbacks.Callback):
                             else _features._check_range("value_range", value_range))
         self.verbose = check_int("verbose", verbose, minimum=0)
         _features.check_extractor_argument(extractor)
+        if isinstance(extractor, str) and extractor == "domain":
+            _check_domain(metrics, labels)
         self.metrics = metrics
         self.n_samples = n_samples
         self.kid_subset_size = kid_subset_size
@@ -208,7 +225,8 @@ class QualityMonitor(keras.callbacks.Callback):
         self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
         check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
         if self._extractor is None:
-            self._extractor = _features.get_extractor(self.extractor)
+            self._extractor = _features.get_extractor(self.extractor, real=self._real_x,
+                                                      labels=self._real_y)
         if "coverage" in self.metrics and self._extractor.probability_output is None:
             raise ValueError("metric 'coverage' needs an extractor with a softmax output.")
         self._range = self.value_range or _features.infer_value_range(self._real_x)

@@ -16,7 +16,7 @@ import numpy as np
 from tfgenopt._validation import check_int
 
 __all__ = ["FeatureExtractor", "get_extractor", "extract_features", "infer_value_range",
-           "inception_extractor"]
+           "inception_extractor", "inception_weights_path"]
 
 VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0))
 
@@ -325,14 +325,38 @@ def inception_extractor(weights_path, image_size=299):
     return FeatureExtractor(model, value_range=(-1.0, 1.0))
 
 
-def get_extractor(extractor=None):
+INCEPTION_WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+def inception_weights_path():
+    """Where ``extractor="inception"`` looks for the InceptionV3 weights (never downloaded).
+
+    Returns:
+        ``$TFGENOPT_CACHE/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`` (the
+        file Keras' ``InceptionV3(include_top=False)`` would download), as a string.
+
+    Example:
+        >>> inception_weights_path().endswith("_notop.h5")
+        True
+    """
+    from tfgenopt.evaluation.classifier import cache_dir
+
+    return os.path.join(cache_dir(), INCEPTION_WEIGHTS)
+
+
+def get_extractor(extractor=None, real=None, labels=None):
     """Resolve an extractor spec to a :class:`FeatureExtractor`.
 
     Args:
         extractor: ``None`` or ``"digits"`` (the cached digits classifier), ``"mnist"`` /
-            ``"fashion_mnist"`` (classifiers trained on the locally cached datasets), a path to
-            local InceptionV3 weights, a ``keras.Model`` (expects [0, 1] inputs; wrap it in a
+            ``"fashion_mnist"`` (classifiers trained on the locally cached datasets),
+            ``"domain"`` (trained on ``real`` / ``labels`` by
+            ``tfgenopt.evaluation.domain_extractor``, cached), ``"inception"`` (the standard
+            FID network from :func:`inception_weights_path`), a path to local InceptionV3
+            weights, a ``keras.Model`` (expects [0, 1] inputs; wrap it in a
             ``FeatureExtractor`` to say otherwise) or a ``FeatureExtractor`` (returned as is).
+        real: the real images a ``"domain"`` extractor trains on.
+        labels: their classes (a classifier), or None (a reconstruction encoder).
 
     Returns:
         A ``FeatureExtractor``.
@@ -350,12 +374,29 @@ def get_extractor(extractor=None):
         return extractor
     if extractor is None or (isinstance(extractor, str) and extractor in DATASETS):
         return FeatureExtractor(domain_classifier(extractor or "digits"))
+    if isinstance(extractor, str) and extractor == "domain":
+        if real is None:
+            raise ValueError("extractor='domain' trains on the real images; pass them (for "
+                             "example QualityMonitor(real, extractor='domain')).")
+        from tfgenopt.evaluation.domain import domain_extractor
+
+        return domain_extractor(real, labels)
+    if isinstance(extractor, str) and extractor == "inception":
+        path = inception_weights_path()
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"extractor='inception' needs the InceptionV3 weights file at {path!r} "
+                f"(expected file name {INCEPTION_WEIGHTS!r}, the include_top=False weights "
+                "Keras' InceptionV3 would download; set TFGENOPT_CACHE to use another folder). "
+                "tfgenopt never downloads: copy the file there, or pass its path as `extractor`.")
+        return inception_extractor(path)
     if isinstance(extractor, (str, os.PathLike)):
         return inception_extractor(extractor)
     if isinstance(extractor, keras.Model):
         return FeatureExtractor(extractor)
-    raise TypeError(f"`extractor` must be None, one of {list(DATASETS)}, a weights path, a "
-                    f"keras.Model or a FeatureExtractor; received {type(extractor).__name__}.")
+    raise TypeError(f"`extractor` must be None, one of {list(DATASETS)}, 'domain', 'inception', "
+                    f"a weights path, a keras.Model or a FeatureExtractor; received "
+                    f"{type(extractor).__name__}.")
 
 
 def extract_features(images, extractor=None, batch_size=256, verbose=0, value_range=None):

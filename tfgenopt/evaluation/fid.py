@@ -141,8 +141,9 @@ def fid_from_images(images_a, images_b, extractor=None, batch_size=256, verbose=
     Args:
         images_a: real images (any digit size or value range the package uses, or flat vectors).
         images_b: generated images, same conventions.
-        extractor: ``None``/``"digits"``/``"mnist"`` (the cached domain classifier), a local
-            InceptionV3 weights path, any ``keras.Model``, or a ``FeatureExtractor``.
+        extractor: ``None``/``"digits"``/``"mnist"`` (the cached domain classifier),
+            ``"domain"`` (an extractor trained on ``images_a``, cached), ``"inception"`` or a
+            local InceptionV3 weights path, any ``keras.Model``, or a ``FeatureExtractor``.
         batch_size: images per forward pass.
         verbose: 1 shows a progress bar.
         value_range: pixel range of both sets, e.g. ``(-1, 1)``; ``None`` infers it per set.
@@ -158,7 +159,7 @@ def fid_from_images(images_a, images_b, extractor=None, batch_size=256, verbose=
     """
     from tfgenopt.evaluation.features import get_extractor
 
-    ext = get_extractor(extractor)
+    ext = get_extractor(extractor, real=images_a)
     fa = ext.features(images_a, batch_size=batch_size, verbose=verbose, value_range=value_range)
     fb = ext.features(images_b, batch_size=batch_size, verbose=verbose, value_range=value_range)
     return fid(fa, fb)

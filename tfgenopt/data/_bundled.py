@@ -1,4 +1,4 @@
-"""Data: the bundled UCI digits, cached MNIST / Fashion-MNIST, and fast ``tf.data`` input.
+"""The bundled UCI digits, cached MNIST / Fashion-MNIST, and fast ``tf.data`` input.
 
 Nothing here downloads. The digits ship inside the package (``_data/digits.npz``, CC BY 4.0,
 see ``_data/LICENSE-digits.txt``); MNIST and Fashion-MNIST are read from the local Keras cache.
@@ -19,6 +19,7 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "load_fashion_mnist",
+    "load",
     "as_dataset",
     "scale",
     "keras_cache_dir",
