@@ -105,6 +105,8 @@ class TestEventFiles:
         assert hparams["d_optimizer"] == "Adam"
         assert hparams["g_optimizer.learning_rate"] == pytest.approx(1e-3)
         assert hparams["note"] == "tiny" and hparams["batch_size"] == 16
+        assert hparams["generator.builder"] == "dense_generator"  # builder arguments
+        assert hparams["discriminator.hidden"] == "(8,)"
         final = read_events(folder)["val_fid"][0][1]
         assert float(final) == pytest.approx(qm.history["val_fid"][-1], rel=1e-6)
 

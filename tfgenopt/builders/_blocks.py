@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 
 import keras
@@ -166,3 +168,34 @@ def dense_to_shape(x, shape, activation, init, name):
         size *= d
     x = keras.layers.Dense(size, activation=activation, kernel_initializer=init, name=name)(x)
     return keras.layers.Reshape(shape)(x) if len(shape) > 1 else x
+
+
+def records_arguments(builder):
+    """Decorate a builder so its model carries ``builder_arguments`` (its name and arguments).
+
+    ``tfgenopt.callbacks.TensorBoard`` writes them into the run's HParams session.
+
+    Example:
+        >>> @records_arguments
+        ... def tiny(units=2):
+        ...     return keras.Sequential([keras.Input((1,)), keras.layers.Dense(units)])
+        >>> tiny(units=3).builder_arguments
+        {'builder': 'tiny', 'units': 3}
+    """
+    signature = inspect.signature(builder)
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        model = builder(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = {"builder": builder.__name__}
+        for key, value in bound.arguments.items():
+            if value is None or isinstance(value, (bool, int, float, str)):
+                values[key] = value
+            elif isinstance(value, (tuple, list)):
+                values[key] = str(tuple(value))
+        model.builder_arguments = values
+        return model
+
+    return build

@@ -73,7 +73,7 @@ def recipe_hparams(model, extra=None):
     for name, net in protocol.networks(model).items():
         args = getattr(net, "builder_arguments", None)
         if isinstance(args, dict):
-            _flatten(f"{name}" if name != "model" else "builder", dict(args), out)
+            _flatten(name, dict(args), out)
     batch = getattr(model, "fit_batch_size", None)
     if batch is not None:
         out["batch_size"] = int(batch)
