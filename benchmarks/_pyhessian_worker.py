@@ -3,7 +3,7 @@
     python _pyhessian_worker.py WEIGHTS.npz OUT.json
 
 Reads the dense autoencoder's weights and probe set from ``WEIGHTS.npz`` (Keras layout), builds
-the same network in PyTorch (784-64-32-784, ReLU, sigmoid, BCE averaged over every pixel) and
+the same network in PyTorch (784-64-32-784: ReLU, ReLU, sigmoid; BCE averaged over every pixel) and
 writes PyHessian's top-1 (default tol 1e-3 and converged tol 1e-9), top-5, trace and density,
 with their wall and CPU times and HVP counts, to ``OUT.json``. Never imported by the package.
 """
@@ -42,8 +42,9 @@ def main(weights_path, out_path):
     torch.manual_seed(0)
     np.random.seed(0)
     data = np.load(weights_path)
-    kernels = [data[f"kernel_{i}"] for i in range(4)]
-    biases = [data[f"bias_{i}"] for i in range(4)]
+    count = sum(1 for key in data.files if key.startswith("kernel_"))
+    kernels = [data[f"kernel_{i}"] for i in range(count)]
+    biases = [data[f"bias_{i}"] for i in range(count)]
     x = torch.tensor(data["x"], dtype=torch.float32)
     layers = []
     for i, (k, b) in enumerate(zip(kernels, biases)):
@@ -51,7 +52,7 @@ def main(weights_path, out_path):
         with torch.no_grad():
             lin.weight.copy_(torch.tensor(k.T))
             lin.bias.copy_(torch.tensor(b))
-        layers += [lin, torch.nn.Sigmoid() if i == 3 else torch.nn.ReLU()]
+        layers += [lin, torch.nn.Sigmoid() if i == count - 1 else torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers)
     criterion = torch.nn.BCELoss()
     loss = float(criterion(model(x), x))

@@ -1,5 +1,6 @@
 """tfgenopt.callbacks.TensorBoard: event files read back (images, scalars, HParams sessions)."""
 
+import copy
 import glob
 import os
 
@@ -141,6 +142,15 @@ class TestBadInput:
         path.write_text("x")
         with pytest.raises(ValueError, match="`log_dir`.*file"):
             TensorBoard(path)
+
+    def test_a_used_callback_deep_copies_without_its_model_or_writers(self, tmp_path):
+        tb = TensorBoard(tmp_path / "copy", hparams={"a": 1})
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0, callbacks=[tb])
+        clone = copy.deepcopy(tb)
+        assert clone._model is None and clone._writers == {} and clone.log_dir == tb.log_dir
+        assert clone.hparams == {"a": 1}
 
     def test_config_round_trip(self, tmp_path):
         tb = TensorBoard(tmp_path / "a", hparams=False, max_images=3, histogram_freq=1)

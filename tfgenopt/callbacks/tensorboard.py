@@ -8,6 +8,7 @@ grids, figures and spectra, wherever they sit in ``callbacks``. The class is nam
 
 from __future__ import annotations
 
+import copy
 import inspect
 import io
 import os
@@ -167,6 +168,12 @@ class TensorBoard(keras.callbacks.TensorBoard):
         self.max_images = max_images
         self._pending = None
         self._last_logs = {}
+
+    def __deepcopy__(self, memo):
+        """Keras Tuner copies callbacks per trial: a copy has no model, writers or pending logs."""
+        clone = type(self).from_config(copy.deepcopy(self.get_config(), memo))
+        memo[id(self)] = clone
+        return clone
 
     def get_config(self):
         return {"log_dir": self.log_dir, "hparams": self.hparams,
