@@ -40,7 +40,7 @@ def _stages(size):
     return start, stages
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
                     normalization="batch", kernel_initializer="dcgan", output_activation="tanh",
                     num_classes=None, seed=None, name="dcgan_generator"):
@@ -90,7 +90,7 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=None,
                         kernel_initializer="dcgan", dropout=0.0, output_activation=None,
                         num_classes=None, seed=None, name="dcgan_discriminator",
@@ -150,7 +150,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
     return keras.Model(inputs if len(inputs) > 1 else x_in, out_layer(x), name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def conv_autoencoder(image_shape=(28, 28, 1), filters=(32, 64), activation="relu",
                      output_activation="sigmoid", normalization=None,
                      kernel_initializer="glorot_uniform", seed=None, name="conv_autoencoder"):
@@ -183,7 +183,7 @@ def conv_autoencoder(image_shape=(28, 28, 1), filters=(32, 64), activation="relu
     return FunctionalModel(inputs, out, name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def vae_encoder(input_shape=784, latent_dim=2, hidden=(64, 32), filters=(32, 64),
                 activation="relu", normalization=None, kernel_initializer="glorot_uniform",
                 num_classes=None, seed=None, name="vae_encoder"):
@@ -228,7 +228,7 @@ def vae_encoder(input_shape=784, latent_dim=2, hidden=(64, 32), filters=(32, 64)
     return keras.Model(inputs if len(inputs) > 1 else x_in, [z_mean, z_log_var], name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def vae_decoder(latent_dim=2, output_shape=784, hidden=(32, 64), filters=(64, 32),
                 activation="relu", output_activation="sigmoid", normalization=None,
                 kernel_initializer="glorot_uniform", num_classes=None, seed=None,

@@ -27,7 +27,7 @@ def label_input(num_classes, embed_dim, name="label"):
     return label, emb
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
                       output_activation="sigmoid", normalization=None,
                       kernel_initializer="glorot_uniform", seed=None, name="dense_autoencoder"):
@@ -70,7 +70,7 @@ def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
     return FunctionalModel(inputs, out, name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation="relu",
                     output_activation="sigmoid", normalization=None,
                     kernel_initializer="glorot_uniform", num_classes=None, seed=None,
@@ -113,7 +113,7 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
     return keras.Model(inputs if len(inputs) > 1 else z, x, name=name)
 
 
-@B.records_arguments
+@_blocks.records_arguments
 def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
                         output_activation=None, normalization=None,
                         kernel_initializer="glorot_uniform", dropout=0.0, num_classes=None,
