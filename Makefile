@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m tfgenopt demo --out runs/demo
+	$(VENV)/bin/tfgenopt demo --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tfgenopt tests benchmarks docs
@@ -31,7 +31,7 @@ bench: $(STAMP)
 
 # The README's figures: a demo run, downscaled into docs/figures/.
 figures: $(STAMP)
-	test -f runs/demo/summary.json || $(PY) -m tfgenopt demo --out runs/demo
+	test -f runs/demo/summary.json || $(VENV)/bin/tfgenopt demo --out runs/demo
 	$(PY) docs/make_figures.py runs/demo
 
 clean:
