@@ -174,13 +174,13 @@ class CollapseMonitor(MonitorCallback):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
-        protocol.announce_keys(self.model, self, LOG_KEYS)
         self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
         if self._extractor is None:
             self._extractor = _features.get_extractor(self.extractor)
         if self._extractor.probability_output is None:
             raise ValueError("CollapseMonitor needs an extractor with a softmax output (a "
                              "classifier) to measure class coverage.")
+        protocol.announce_keys(self.model, self, LOG_KEYS)  # set up: the order contract
         if self._real_x is None:
             self._reference = (None, None, None)
             return

@@ -220,7 +220,6 @@ class QualityMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        protocol.announce_keys(self.model, self, self.log_keys)
         protocol.set_carried_keys(self.model, ())
         self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
         check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
@@ -235,6 +234,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self._real_features = feats
         if probs is not None:
             self._real_classes = probs.argmax(axis=1) if self._real_y is None else self._real_y
+        protocol.announce_keys(self.model, self, self.log_keys)  # once set up: the order contract
 
     def _due(self, epoch):
         # The package's rule (epoch numbers k, 2k, ... and the last), plus the run's first
