@@ -150,6 +150,7 @@ def main():
     python = find_torch_python(args.torch_python)
     model, x = trained_autoencoder(args.n)
     ours = tfgenopt_side(model, x)
+    print("tfgenopt side:", json.dumps(ours), flush=True)  # before the (slow) torch side
     theirs = None
     if python is None:
         print("PyHessian side skipped: no interpreter with torch and pyhessian (pass "
