@@ -20,9 +20,8 @@ from pyhessian import hessian
 
 
 def _shim_torch_eig():
-    """PyHessian's ``density`` calls ``torch.eig``, removed from PyTorch; a symmetric stand-in."""
-    if hasattr(torch, "eig"):
-        return
+    """PyHessian's ``density`` calls ``torch.eig``, removed from PyTorch (torch 2.x keeps a stub
+    that raises); replaced by a symmetric stand-in on ``torch.linalg.eigh``."""
 
     def eig(matrix, eigenvectors=False):
         values, vectors = torch.linalg.eigh(matrix)
