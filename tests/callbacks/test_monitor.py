@@ -49,8 +49,7 @@ class TestImprovement:
         defs = [p.name for p, text in sources.items() if "def _is_improvement" in text]
         assert defs == ["_monitor.py"]
         walkers = sorted(p.name for p, text in sources.items() if "currentframe" in text)
-        # tensorboard.py (helper "tboard") still finds Keras Tuner's HParams callback that way.
-        assert walkers in ([], ["tensorboard.py"])
+        assert walkers == []
         for cls in (EarlyStopping, ReduceLROnPlateau, tg.callbacks.CollapseMonitor):
             assert issubclass(cls, MonitorCallback)
 

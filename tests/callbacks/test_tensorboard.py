@@ -163,8 +163,8 @@ def test_keras_tuner_own_tuner_writes_one_merged_session_per_trial(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.uniform(size=(32, 8)).astype("float32")
 
-    def build(hp):
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8)])
+    def build(hp):  # a plain build function, as keras-tuner's docs show, on a tfgenopt model
+        model = tg.builders.dense_autoencoder(input_dim=8, hidden=(4,), seed=0)
         model.compile(keras.optimizers.SGD(hp.Choice("lr", [0.01, 0.1])), "mse")
         return model
 
@@ -178,3 +178,21 @@ def test_keras_tuner_own_tuner_writes_one_merged_session_per_trial(tmp_path):
     sessions = [session_hparams(run) for run in runs]
     assert sorted(s["lr"] for s in sessions) == [0.01, 0.1]
     assert all(s["optimizer"] == "SGD" and s["loss"] == "mse" for s in sessions)
+
+
+def test_plain_keras_model_in_a_keras_tuner_trial_gets_keras_tuners_session_only(tmp_path):
+    x = np.random.default_rng(2).uniform(size=(16, 4)).astype("float32")
+
+    def build(hp):  # a plain Keras model records no fit callbacks: no second session
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+        model.compile(keras.optimizers.SGD(hp.Choice("lr", [0.01])), "mse")
+        return model
+
+    tuner = keras_tuner.GridSearch(build, objective="val_loss", max_trials=1,
+                                   directory=tmp_path / "kt", overwrite=True)
+    logs = str(tmp_path / "logs")
+    tuner.search(x, x, epochs=1, validation_data=(x, x), verbose=0,
+                 callbacks=[TensorBoard(logs)])
+    (run,) = glob.glob(os.path.join(logs, "*", "execution0"))
+    session = session_hparams(run)
+    assert session == {"lr": 0.01}  # Keras Tuner's own session, exactly one

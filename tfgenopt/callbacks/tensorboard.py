@@ -9,7 +9,6 @@ grids, figures and spectra, wherever they sit in ``callbacks``. The class is nam
 from __future__ import annotations
 
 import copy
-import inspect
 import io
 import os
 
@@ -83,18 +82,18 @@ def recipe_hparams(model, extra=None):
     return out
 
 
-def _callback_list():
-    """The ``keras.callbacks.CallbackList`` calling us now (found on the stack), or ``None``."""
-    frame = inspect.currentframe()
-    try:
-        for _ in range(10):
-            frame = frame.f_back if frame is not None else None
-            owner = frame.f_locals.get("self") if frame is not None else None
-            if isinstance(owner, keras.callbacks.CallbackList):
-                return owner.callbacks
-    finally:
-        del frame
-    return None
+def _trial_callbacks(model):
+    """Keras Tuner's HParams callbacks among the callbacks ``model.fit`` was given.
+
+    tfgenopt's models record the callbacks of their ``fit`` (``model.fit_callbacks``); Keras
+    Tuner appends one ``tensorboard.plugins.hparams.api.KerasCallback`` per moved
+    ``TensorBoard`` to a trial's callbacks, so this is how a trial's values reach our session.
+    """
+    from tensorboard.plugins.hparams import api as hp
+
+    return [cb for cb in getattr(model, "fit_callbacks", None) or ()
+            if isinstance(cb, hp.KerasCallback) and isinstance(getattr(cb, "_hparams", None),
+                                                                dict)]
 
 
 def _skip(logs=None):
@@ -161,6 +160,7 @@ class TensorBoard(keras.callbacks.TensorBoard):
             raise TypeError(f"`hparams` must be True, False or a dict; received {hparams!r}.")
         if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
             raise ValueError(f"`max_images` must be an int >= 1; received {max_images!r}.")
+        self._relocated = False
         super().__init__(log_dir=os.fspath(log_dir), **kwargs)
         self._kwargs = dict(kwargs)
         self.hparams = hparams
@@ -168,6 +168,17 @@ class TensorBoard(keras.callbacks.TensorBoard):
         self.max_images = max_images
         self._pending = None
         self._last_logs = {}
+
+    @property
+    def log_dir(self):
+        """The run folder (Keras Tuner assigns each trial its own; then ``relocated``)."""
+        return self._log_dir
+
+    @log_dir.setter
+    def log_dir(self, value):
+        if getattr(self, "_log_dir", None) is not None and value != self._log_dir:
+            self._relocated = True
+        self._log_dir = value
 
     def __deepcopy__(self, memo):
         """Keras Tuner copies callbacks per trial: a copy has no model, writers or pending logs."""
@@ -270,14 +281,17 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
         extra = dict(self.hparams) if isinstance(self.hparams, dict) else {}
         trial_id = None
-        for cb in _callback_list() or ():  # the HParams callback Keras Tuner adds to a trial
-            if isinstance(cb, hp.KerasCallback) and isinstance(getattr(cb, "_hparams", None),
-                                                               dict):
-                extra.update({getattr(k, "name", k): v for k, v in cb._hparams.items()})
-                trial_id = getattr(cb, "_trial_id", None)
-                # One session per trial: ours, with the trial's values merged in (its callback
-                # still writes the session's end).
-                cb.on_train_begin = _skip
+        trial = _trial_callbacks(self.model)
+        if not trial and self._relocated:
+            # Moved into a trial folder by Keras Tuner, whose HParams callback (not visible to a
+            # plain Keras model's fit) writes the trial's session: one session per trial.
+            return
+        for cb in trial:  # the HParams callback Keras Tuner adds to a trial
+            extra.update({getattr(k, "name", k): v for k, v in cb._hparams.items()})
+            trial_id = getattr(cb, "_trial_id", None)
+            # One session per trial: ours, with the trial's values merged in (its callback
+            # still writes the session's end).
+            cb.on_train_begin = _skip
         values = recipe_hparams(self.model, extra)
         with self._writer("root").as_default():
             hp.hparams(values, trial_id=trial_id)

@@ -129,6 +129,9 @@ class ArrayFitMixin(AutoExecutionMixin):
         # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
         self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
                                else batch_size)
+        # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
+        # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session.
+        self.fit_callbacks = tuple(callbacks or ())
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32
