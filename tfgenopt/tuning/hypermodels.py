@@ -270,6 +270,7 @@ class TunableHyperModel(keras_tuner.HyperModel):
         if values["lr_schedule"] == "cosine":
             callbacks.insert(0, EpochCosineDecay(epochs=values["epochs"]))
         self._first_trial = False
+        _sync_trial_hparams(callbacks, hp)
         history = model.fit(x, validation_data=validation_data, epochs=epochs,
                             callbacks=callbacks, verbose=verbose, **kwargs)
         if unspecified:
@@ -395,3 +396,18 @@ class AutoencoderHyperModel(TunableHyperModel):
     def train_data(self, x, y, batch_size, shuffle):
         x = check_array("x", x)
         return super().train_data(x, x if y is None else y, batch_size, shuffle)
+
+
+def _sync_trial_hparams(callbacks, hp):
+    """Give Keras Tuner's HParams callbacks the values this trial trains.
+
+    Keras Tuner captures a trial's values for TensorBoard before ``build``; the first trial of a
+    search is then set to the space's defaults, so the captured values are refreshed here.
+    """
+    from tensorboard.plugins.hparams import api as hparams_api
+
+    for cb in callbacks:
+        recorded = getattr(cb, "_hparams", None)
+        if isinstance(cb, hparams_api.KerasCallback) and isinstance(recorded, dict):
+            cb._hparams = {key: hp.values.get(getattr(key, "name", key), value)
+                           for key, value in recorded.items()}
