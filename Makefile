@@ -23,7 +23,7 @@ lint: $(STAMP)
 
 # The test suite and every docstring example of the package (doctests; shared names: conftest.py).
 test: lint
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -n $(JOBS) --dist loadfile -m "not slow" --doctest-modules tests tfgenopt
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not slow" --doctest-modules tests tfgenopt
 
 bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -m slow tests || test $$? -eq 5

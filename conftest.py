@@ -18,6 +18,9 @@ import re
 
 import pytest
 
+# The costliest test files go first, so the xdist workers finish together (tests/_schedule.py).
+pytest_plugins = ["tests._schedule"]
+
 _DIGITS = []
 
 

@@ -1,9 +1,12 @@
 """Kill and resume: `tfgenopt train` and `tfgenopt tune` killed with SIGKILL resume exactly.
 
-Each test runs the command once uninterrupted and once killed and rerun, as subprocesses.
-The kill waits for a marker the run writes (the backup pointer after an epoch, the oracle's
-record of a started trial), so it lands mid-run rather than after a guessed sleep; the test
-then checks that the kill really interrupted the run before comparing the results.
+Each test runs the command once killed and rerun, and once uninterrupted. Only the killed run is
+a subprocess (SIGKILL needs a process of its own); the rerun and the uninterrupted run call
+``tfgenopt.cli.main`` in the test's process, which already has TensorFlow loaded (a subprocess
+costs a TensorFlow start-up each). The rerun still starts from nothing but the killed run's
+files. The kill waits for a marker the run writes (the backup pointer after an epoch, the
+oracle's record of a started trial), so it lands mid-run rather than after a guessed sleep; the
+test then checks that the kill really interrupted the run before comparing the results.
 """
 
 import json
@@ -20,36 +23,18 @@ import pytest
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": ""}
 CLI = [sys.executable, "-m", "tfgenopt"]
-TIMEOUT = 180
+TIMEOUT = 420  # seconds; generous: a loaded 2-core machine starts TensorFlow slowly
 
 
-def start(argv, cwd):
-    """Start the CLI in the background (its output goes to files in ``cwd``)."""
-    out = open(os.path.join(cwd, f"out-{time.monotonic_ns()}.txt"), "w+")
-    out.argv = argv
-    return subprocess.Popen(CLI + argv, cwd=cwd, env=ENV, stdout=out, stderr=subprocess.STDOUT,
-                            text=True), out
+def run_here(argv, capsys):
+    """Run the CLI to completion in this process (no TensorFlow start-up); return its stdout."""
+    from tfgenopt.cli import main
 
-
-def finish(started):
-    """Wait for a run from :func:`start`; return its output (the test fails on a non-zero exit)."""
-    proc, out = started
-    try:
-        code = proc.wait(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out.seek(0)
-    text = out.read()
-    out.close()
-    assert code == 0, f"{out.argv} exited with {code}:\n{text[-3000:]}"
-    return text
-
-
-def run(argv, cwd):
-    """Run the CLI to completion; return its output."""
-    return finish(start(argv, cwd))
+    capsys.readouterr()
+    code = main(argv)
+    out = capsys.readouterr()
+    assert code == 0, f"{argv} exited with {code}:\n{out.err[-3000:]}"
+    return out.out
 
 
 def kill_when(argv, cwd, ready):
@@ -110,13 +95,13 @@ class TestTrainResumes:
                 "--batch-size", "16", "--latent-dim", "4", "--patience", "50", "-v", "0",
                 "--out", str(tmp_path / name), "--backup-dir", str(tmp_path / f"{name}-backup")]
 
-    def test_killed_mid_epoch_resumes_with_the_same_optimizer_step_counts(self, tmp_path):
+    def test_killed_mid_epoch_resumes_with_the_same_optimizer_step_counts(self, tmp_path,
+                                                                           capsys):
         import keras
 
         import tfgenopt as tg
         import tfgenopt.models  # noqa: F401  (registers GAN for load_model)
 
-        whole = start(self.argv(tmp_path, "whole"), tmp_path)  # alongside the killed run
         x_train, _ = tg.data.load_digits(image_size=8, flatten=True)  # the command's split
         per_epoch = math.ceil(len(x_train) / 16)
         steps = {"d": self.EPOCHS * per_epoch, "g": self.EPOCHS * per_epoch}
@@ -133,10 +118,10 @@ class TestTrainResumes:
         with h5py.File(state / "latest.weights.h5", "r") as fh:  # a complete weights file
             assert len(fh.keys()) > 0
 
-        whole = result_of(finish(whole))
+        whole = result_of(run_here(self.argv(tmp_path, "whole"), capsys))
         assert whole["first_epoch"] == 1 and whole["epochs_run"] == self.EPOCHS
         assert whole["optimizer_steps"] == steps
-        resumed = result_of(run(self.argv(tmp_path, "killed"), tmp_path))
+        resumed = result_of(run_here(self.argv(tmp_path, "killed"), capsys))
         assert resumed["first_epoch"] == saved_epoch + 1  # resumed, not restarted
         assert resumed["epochs_run"] == self.EPOCHS - saved_epoch
         assert resumed["optimizer_steps"] == whole["optimizer_steps"]
@@ -219,8 +204,8 @@ class TestTuneResumes:
                                           len(history["executions"]))
         return out
 
-    def test_killed_mid_trial_resumes_without_losing_or_repeating_a_trial(self, tmp_path):
-        uninterrupted = start(self.config(tmp_path, "whole"), tmp_path)  # alongside the other
+    def test_killed_mid_trial_resumes_without_losing_or_repeating_a_trial(self, tmp_path,
+                                                                          capsys):
         project = tmp_path / "killed" / "ae"
 
         def second_trial_running():  # the oracle has recorded trial 1 as started
@@ -241,12 +226,12 @@ class TestTuneResumes:
         assert len(running) <= 1 and all(at_kill[t][2] == 0 for t in running)
         assert not (tmp_path / "killed" / "ae" / "results").exists()
 
-        finish(uninterrupted)
+        run_here(self.config(tmp_path, "whole"), capsys)
         whole = self.trials(tmp_path / "whole" / "ae")
         assert len(whole) == self.TRIALS
         assert {s for s, _, n in whole.values()} == {"COMPLETED"}
         assert {n for _, _, n in whole.values()} == {1}
-        run(self.config(tmp_path, "killed"), tmp_path)
+        run_here(self.config(tmp_path, "killed"), capsys)
         resumed = self.trials(project)
         assert resumed.keys() == whole.keys()  # none lost, none added
         for trial_id, (status_, values, executions) in resumed.items():

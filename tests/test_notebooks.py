@@ -1,4 +1,9 @@
-"""The Colab notebooks: built from notebooks/notebooks_src.py, stripped, and executed quickly."""
+"""The Colab notebooks: built from notebooks/notebooks_src.py, stripped, and executed quickly.
+
+Every notebook's code runs in quick mode in the test process (TensorFlow is already loaded
+there, so no kernel start-up); the first one also runs in a real Jupyter kernel through
+nbclient, and ``make bench`` (``-m slow``) runs all six in a kernel.
+"""
 
 import json
 import pathlib
@@ -30,7 +35,26 @@ def test_notebook_is_stripped_and_opens_with_badge_and_install(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes_in_quick_mode(path, tmp_path, monkeypatch):
+def test_notebook_code_runs_in_quick_mode(path, tmp_path, monkeypatch, capsys):
+    """Each code cell, in order, in one fresh namespace (the cells use no IPython magics)."""
+    monkeypatch.setenv("TFGENOPT_NOTEBOOK_QUICK", "1")
+    monkeypatch.chdir(tmp_path)
+    nb = json.loads(path.read_text())
+    namespace = {"__name__": "__main__"}
+    for i, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        source = "".join(cell["source"])
+        assert not [line for line in source.splitlines() if line.lstrip()[:1] in ("%", "!")]
+        exec(compile(source, f"{path.name}[code cell {i}]", "exec"), namespace)
+    assert "quick: True" in capsys.readouterr().out
+
+
+def _kernel_case(path):
+    marks = [] if path.name.startswith("01") else [pytest.mark.slow]
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_kernel_case(p) for p in NOTEBOOKS])
+def test_notebook_executes_in_a_kernel_in_quick_mode(path, tmp_path, monkeypatch):
     import nbclient
     import nbformat
 

@@ -66,7 +66,7 @@ class TestFirstScreen:
 
     def test_the_sections_come_in_the_promised_order(self):
         headings = re.findall(r"^## (.+)$", text(README), flags=re.M)
-        order = ["Quickstart", "What is in it", "Which GAN recipe (measured)", "Guides"]
+        order = ["Quickstart", "What is in it", "Which GAN recipe (measured)", "Guides", "Tests"]
         assert [h for h in headings if h in order] == order
 
     def test_reference_reliability_and_benchmarks_live_in_docs(self):
@@ -136,26 +136,33 @@ class TestQuotedNumbers:
         assert f"{len(x) + len(xv):,} bundled digits" in readme
 
     def test_the_slow_tests_are_the_ones_the_development_page_lists(self):
-        listed = set(re.findall(r"^- `(tests/[\w/]+\.py::[\w:]+)`", text(ROOT / "docs" /
-                                                                          "development.md"),
-                                flags=re.M))
+        page = text(ROOT / "docs" / "development.md")
+        listed = set(re.findall(r"^- `(tests/[\w/]+\.py(?:::[\w:]+)?)`", page, flags=re.M))
         assert listed == slow_tests()
 
 
 def slow_tests():
-    """``path::Class::test`` (or ``path::Class`` / ``path``) of everything marked ``slow``."""
+    """``path::Class``, ``path::test`` or ``path::Class::test`` of everything marked ``slow``.
+
+    A test counts when a decorator names ``mark.slow``, or calls a module-level helper that
+    does (``pytest.param(..., marks=[pytest.mark.slow])`` for some of its cases).
+    """
     found = set()
-
-    def is_slow(decorators):
-        return any("mark.slow" in ast.unparse(d) for d in decorators)
-
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         name = path.relative_to(ROOT).as_posix()
-        if any(isinstance(node, ast.Assign) and "pytestmark" in ast.unparse(node.targets[0])
-               and "slow" in ast.unparse(node.value) for node in tree.body):
-            found.add(f"{name}::*")
+        helpers = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+                   and not node.name.startswith("test") and "mark.slow" in ast.unparse(node)}
+
+        def is_slow(decorators, helpers=helpers):
+            source = " ".join(ast.unparse(d) for d in decorators)
+            return "mark.slow" in source or any(re.search(rf"\b{h}\(", source)
+                                                for h in helpers)
+
         for node in tree.body:
+            if isinstance(node, ast.Assign) and "pytestmark" in ast.unparse(node) \
+                    and "slow" in ast.unparse(node.value):
+                found.add(name)
             if isinstance(node, ast.ClassDef):
                 if is_slow(node.decorator_list):
                     found.add(f"{name}::{node.name}")
