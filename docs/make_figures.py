@@ -40,7 +40,7 @@ def main(run_dir="runs/demo"):
 
 
 def screenshot(report, path, width=1280, height=900):
-    """The first screen of ``report`` in headless Chromium, saved as a 128-colour PNG."""
+    """The first screen of ``report`` in headless Chromium, saved at 3/4 size in 128 colours."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         print("chromium not found: no screenshot of the report")
@@ -51,8 +51,9 @@ def screenshot(report, path, width=1280, height=900):
                         "--hide-scrollbars", f"--window-size={width},{height}",
                         f"--screenshot={shot}", report.resolve().as_uri()],
                        check=True, capture_output=True, timeout=120)
-        with Image.open(shot) as img:
-            img.convert("RGB").quantize(colors=128).save(path, optimize=True)
+        with Image.open(shot) as img:  # 3/4 size: still legible, a third of the bytes
+            img = img.convert("RGB").resize((width * 3 // 4, height * 3 // 4), Image.LANCZOS)
+            img.quantize(colors=128).save(path, optimize=True)
     print(f"{path}: {path.stat().st_size // 1024} kB")
     return path
 
