@@ -46,6 +46,8 @@ def test_a_short_gan_run_uses_the_default_recipe_and_stops_on_val_kid(tmp_path, 
     for name in ("samples.png", "quality.png", "curves.png"):
         assert (out / name).stat().st_size > 0, name
     assert sorted(p.name for p in (out / "samples").iterdir())[-1] == "samples_epoch0002.png"
+    report = (out / "report.html").read_text()  # the demo's headline: KID first -> best
+    assert "id='headline'" in report and "KID" in report and "2 of 2 epochs" in report
     json.dumps(result)  # printable
 
 

@@ -135,7 +135,7 @@ def _quality_rows(run):
             elif missing is not None:
                 reading = (f"{missing} of {n} classes never appear among the samples: "
                            + ("the generator has not learned most of the data yet"
-                              if last <= 0.5 else "partial mode collapse"))
+                              if last <= 0.5 else "missing modes (or not learned yet)"))
             else:
                 reading = "some classes of the data never appear among the samples"
         else:
