@@ -12,6 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from tfgenopt import distribute as D
 from tfgenopt._validation import check_array
 from tfgenopt.models._execution import AutoExecutionMixin
 from tfgenopt.models._range import check_data_range
@@ -38,7 +39,7 @@ def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, ste
     return x.nbytes + (0 if y is None else y.nbytes) <= MAX_BYTES
 
 
-def array_dataset(x, y, batch_size, shuffle, seed=None):
+def array_dataset(x, y, batch_size, shuffle, seed=None, replicas=1):
     """A finite ``tf.data.Dataset`` of ``x`` (or ``(x, y)``) batches for one epoch per iteration.
 
     Args:
@@ -47,6 +48,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
         batch_size: samples per batch (the last batch may be smaller, as in Keras).
         shuffle: reshuffle the samples every epoch.
         seed: shuffle seed (None: nondeterministic).
+        replicas: replicas in sync; each epoch leaves out ``n % replicas`` samples (a fresh
+            few when shuffling), so that the last batch splits evenly over the replicas.
 
     Returns:
         A ``tf.data.Dataset`` with known cardinality ``ceil(n / batch_size)``.
@@ -64,6 +67,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
     ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if n % replicas:
+        ds = ds.take(n - n % replicas)
     ds = ds.batch(batch_size)
     if y is None:
         ds = ds.map(lambda i: tf.gather(x_t, i))
@@ -73,6 +78,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
         ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
+    # Under MultiWorkerMirroredStrategy each worker keeps its share of every (seeded) batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.prefetch(2).with_options(options)
 
 
@@ -98,6 +105,21 @@ def check_fit_arrays(model, x, y):
         check_array("y", y, min_ndim=1)
         if len(y) != len(x):
             raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
+
+
+def _build_from(model, x, y):
+    """Build a compiled loss / metrics from ``x``'s shapes before a distributed ``fit``.
+
+    Keras builds them from the first batch, which under ``MultiWorkerMirroredStrategy`` is a
+    ``PerReplica`` value it cannot read ("Attempt to convert a value (PerReplica...)").
+    """
+    if isinstance(x, np.ndarray):
+        batch = (x[:1],) if y is None else (x[:1], y[:1])
+    elif hasattr(x, "element_spec"):  # a tf.data.Dataset
+        batch = x.element_spec
+    else:
+        return
+    model._symbolic_build(data_batch=batch)
 
 
 class ArrayFitMixin(AutoExecutionMixin):
@@ -129,12 +151,18 @@ class ArrayFitMixin(AutoExecutionMixin):
         # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
         self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
                                else batch_size)
+        strategy = getattr(self, "_distribute_strategy", None)  # fit runs outside its scope
+        D.check_global_batch(batch_size, strategy)
+        if strategy is not None:
+            _build_from(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32
+            seed = D.shared_seed(getattr(self, "seed", None), strategy)
+            replicas = 1 if strategy is None else D.num_replicas(strategy)
             # Keras makes two iterators per epoch without steps_per_epoch, one with it.
-            steps_per_epoch = -(-len(x) // batch_size)
-            x = array_dataset(x, y, batch_size, shuffle, getattr(self, "seed", None))
+            steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
+            x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
             y, batch_size, shuffle = None, None, False
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                            callbacks=callbacks, validation_split=validation_split,
@@ -160,3 +188,11 @@ class FunctionalModel(ArrayFitMixin, keras.Model):
         >>> model.get_compile_config()["steps_per_execution"]
         'auto'
     """
+
+    def train_step(self, data):
+        """Keras' step; its logs reduce over workers under ``MultiWorkerMirroredStrategy``."""
+        return D.reducible_logs(super().train_step(data))
+
+    def test_step(self, data):
+        """Keras' step; its logs reduce over workers under ``MultiWorkerMirroredStrategy``."""
+        return D.reducible_logs(super().test_step(data))
