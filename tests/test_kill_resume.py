@@ -144,7 +144,9 @@ class TestTrainResumes:
         model = keras.saving.load_model(tmp_path / "killed" / "model.keras")
         assert int(model.d_optimizer.iterations) == steps["d"]
         assert int(model.g_optimizer.iterations) == steps["g"]
-        assert read_json(tmp_path / "killed" / "history.json") is not None
+        # history.json is the whole run's, not only the resumed epochs
+        assert resumed["history_epochs"] == self.EPOCHS
+        assert len(read_json(tmp_path / "killed" / "history.json")["d_loss"]) == self.EPOCHS
         assert no_temp_files(tmp_path) == []
 
     def test_a_backup_of_different_arguments_is_refused_before_any_work(self, tmp_path, capsys):
@@ -419,6 +421,5 @@ class TestClusterResumes:
         assert len(read_json(tmp_path / "out" / "history.json")["d_loss"]) == self.EPOCHS
         assert resumed["cluster"]["workers"] == 2 and resumed["cluster"]["is_chief"]
         assert not (tmp_path / "backup").exists()
-        assert sorted(os.listdir(tmp_path / "out")) == ["curves.png", "history.json",
-                                                        "model.keras", "samples"]
+        assert {"curves.png", "history.json", "model.keras"} <= set(os.listdir(tmp_path / "out"))
         assert no_temp_files(tmp_path) == []

@@ -107,11 +107,22 @@ def check_fit_arrays(model, x, y):
             raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
 
 
+def _is_built(model):
+    """True when the layers, the compiled loss and metrics and the optimizer are all built."""
+    metrics, loss = getattr(model, "_compile_metrics", None), getattr(model, "_compile_loss", None)
+    opt = getattr(model, "optimizer", None)
+    return (all(layer.built for layer in model._flatten_layers())
+            and (metrics is None or metrics.built) and (loss is None or loss.built)
+            and (opt is None or opt.built))
+
+
 def _build_from(model, x, y):
     """Build a compiled loss / metrics from ``x``'s shapes before a distributed ``fit``.
 
-    Keras builds them from the first batch, which under ``MultiWorkerMirroredStrategy`` is a
-    ``PerReplica`` value it cannot read ("Attempt to convert a value (PerReplica...)").
+    Keras builds them from the first batch, which it first averages over the replicas with
+    ``strategy.reduce``; under ``MultiWorkerMirroredStrategy`` that fails for an ``(x, y)``
+    batch ("Attempt to convert a value (PerReplica...)"). Built from shapes, Keras' step is
+    skipped (:meth:`ArrayFitMixin._maybe_symbolic_build`).
     """
     if isinstance(x, np.ndarray):
         batch = (x[:1],) if y is None else (x[:1], y[:1])
@@ -170,6 +181,12 @@ class ArrayFitMixin(AutoExecutionMixin):
                            class_weight=class_weight, sample_weight=sample_weight,
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                            **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build from a first batch, skipped when everything is built already."""
+        if getattr(self, "_distribute_strategy", None) is not None and _is_built(self):
+            return None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
