@@ -168,6 +168,7 @@ def runs(tmp_path_factory):
     return {"mirrored": mirrored, "workers": workers, "weights": weights}
 
 
+@pytest.mark.timeout(2 * TIMEOUT)
 @pytest.mark.slow  # three TensorFlow processes, about 2 min of CPU on this machine
 class TestMultiWorker:
     def test_both_workers_end_with_identical_weights(self, runs):

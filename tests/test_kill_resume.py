@@ -374,6 +374,10 @@ def children(pid):
     return found
 
 
+CLUSTER_TIMEOUT = 1500  # wall seconds: a cluster of TensorFlow processes on 2 shared cores
+
+
+@pytest.mark.timeout(2 * CLUSTER_TIMEOUT)
 @pytest.mark.slow  # two clusters of two workers (about 6 TensorFlow processes): ~2 min of CPU
 class TestClusterResumes:
     EPOCHS = 3
@@ -392,7 +396,7 @@ class TestClusterResumes:
         pointer = tmp_path / "backup" / "current.json"
         launcher = subprocess.Popen(CLI + self.argv(tmp_path), cwd=tmp_path, env=ENV,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 2 * TIMEOUT
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
         try:
             while read_json(pointer) is None:
                 assert launcher.poll() is None, launcher.stderr.read()[-3000:]
@@ -413,7 +417,10 @@ class TestClusterResumes:
                           "training_metadata.json")["epoch"]
         assert 1 <= saved < self.EPOCHS
 
-        resumed = result_of(run(self.argv(tmp_path), tmp_path))
+        rerun = subprocess.run(CLI + self.argv(tmp_path), cwd=tmp_path, env=ENV, text=True,
+                               capture_output=True, timeout=CLUSTER_TIMEOUT)
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        resumed = result_of(rerun.stdout)
         assert resumed["first_epoch"] == saved + 1  # resumed, not restarted
         assert resumed["optimizer_steps"] == {"d": self.EPOCHS * per_epoch,
                                               "g": self.EPOCHS * per_epoch}
