@@ -289,8 +289,13 @@ def _report(model, history, stopper, cbs, x_train, x_val, wall, dataset, image_s
 def _optimizer_steps(model):
     """``{name: iterations}`` of each optimizer of ``model`` (two for a GAN)."""
     if hasattr(model, "optimizers_by_name"):
-        return {k: int(o.iterations) for k, o in model.optimizers_by_name().items()}
-    return {"optimizer": int(model.optimizer.iterations)}
+        return {k: _count(o.iterations) for k, o in model.optimizers_by_name().items()}
+    return {"optimizer": _count(model.optimizer.iterations)}
+
+
+def _count(variable):
+    """An int from a step-count variable (a ``MirroredVariable`` under a strategy)."""
+    return int(np.asarray(variable.numpy()))
 
 
 def lr_find_command(kind, dataset="digits", image_size=28, seed=0, optimizer=None,
