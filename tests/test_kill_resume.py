@@ -129,7 +129,9 @@ class TestTrainResumes:
         model = keras.saving.load_model(tmp_path / "killed" / "model.keras")
         assert int(model.d_optimizer.iterations) == steps["d"]
         assert int(model.g_optimizer.iterations) == steps["g"]
-        assert read_json(tmp_path / "killed" / "history.json") is not None
+        # history.json is the whole run's, not only the resumed epochs
+        assert resumed["history_epochs"] == self.EPOCHS
+        assert len(read_json(tmp_path / "killed" / "history.json")["d_loss"]) == self.EPOCHS
         assert no_temp_files(tmp_path) == []
 
     def test_a_backup_of_different_arguments_is_refused_before_any_work(self, tmp_path, capsys):
@@ -309,3 +311,107 @@ class TestAtomicWrites:
         assert history.epoch == [1, 2, 3]  # epoch 2 reruns from the epoch-1 backup
         assert int(resumed.optimizer.iterations) == 4 * 4  # as an uninterrupted run
         assert not backup.exists()
+
+    def test_a_resumed_fit_keeps_the_whole_history_and_the_early_stopping_state(self, tmp_path):
+        import keras
+
+        import tfgenopt as tg
+        from tfgenopt._backup import AtomicBackupAndRestore
+
+        x = np.random.default_rng(0).random((32, 6)).astype("float32")
+
+        def fit(folder, *extra):
+            ae = tg.builders.dense_autoencoder(6, hidden=(3,), seed=0)
+            ae.compile(keras.optimizers.SGD(0.1), "mse")
+            es = tg.callbacks.EarlyStopping(monitor="loss", patience=10, smoothing="ema",
+                                            restore_best_weights=True)
+            backup = AtomicBackupAndRestore(folder, stateful=[es])
+            ae.fit(x, x, batch_size=8, epochs=4, verbose=0, shuffle=False,
+                   callbacks=[*extra, es, backup])
+            return ae, es, backup
+
+        class CrashInThirdEpoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if epoch == 2:
+                    raise Crash
+
+        whole, whole_es, whole_backup = fit(tmp_path / "whole")
+        with pytest.raises(Crash):
+            fit(tmp_path / "killed", CrashInThirdEpoch())
+        resumed, es, backup = fit(tmp_path / "killed")
+        assert backup.epochs == whole_backup.epochs == [0, 1, 2, 3]  # the whole run's epochs
+        assert backup.history.keys() == whole_backup.history.keys()
+        for key, values in whole_backup.history.items():
+            np.testing.assert_allclose(backup.history[key], values, rtol=1e-5)
+        assert (es.best_epoch, es.wait) == (whole_es.best_epoch, whole_es.wait)
+        assert es.best == pytest.approx(whole_es.best, rel=1e-5)  # smoothed: needs its state
+        for a, b in zip(resumed.get_weights(), whole.get_weights()):  # best weights restored
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+        assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations) == 16
+
+
+def children(pid):
+    """The process ids of ``pid``'s children (Linux ``/proc``)."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            found += [int(c) for c in fh.read().split()]
+    return found
+
+
+CLUSTER_TIMEOUT = 1500  # wall seconds: a cluster of TensorFlow processes on 2 shared cores
+
+
+@pytest.mark.timeout(2 * CLUSTER_TIMEOUT)
+@pytest.mark.slow  # two clusters of two workers (about 6 TensorFlow processes): ~2 min of CPU
+class TestClusterResumes:
+    EPOCHS = 3
+
+    def argv(self, tmp_path):
+        return ["train", "gan", "--image-size", "8", "--epochs", str(self.EPOCHS),
+                "--batch-size", "16", "--latent-dim", "4", "--patience", "50", "-v", "0",
+                "--workers", "2", "--out", str(tmp_path / "out"),
+                "--backup-dir", str(tmp_path / "backup")]
+
+    def test_a_killed_worker_s_rerun_resumes_the_cluster_from_the_last_backup(self, tmp_path):
+        import tfgenopt as tg
+
+        x_train, _ = tg.data.load_digits(image_size=8, flatten=True)
+        per_epoch = math.ceil((len(x_train) - len(x_train) % 2) / 16)
+        pointer = tmp_path / "backup" / "current.json"
+        launcher = subprocess.Popen(CLI + self.argv(tmp_path), cwd=tmp_path, env=ENV,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        try:
+            while read_json(pointer) is None:
+                assert launcher.poll() is None, launcher.stderr.read()[-3000:]
+                assert time.monotonic() < deadline, "no backup within the time limit"
+                time.sleep(0.01)
+            workers = children(launcher.pid)
+            assert len(workers) == 2
+            os.kill(workers[1], signal.SIGKILL)  # worker 1, not the chief
+            status = launcher.wait(timeout=60)  # the launcher stops the chief and fails
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+                launcher.wait()
+            launcher.stderr.close()
+        assert status != 0
+        assert not (tmp_path / "out" / "model.keras").exists()
+        saved = read_json(tmp_path / "backup" / read_json(pointer)["state"] /
+                          "training_metadata.json")["epoch"]
+        assert 1 <= saved < self.EPOCHS
+
+        rerun = subprocess.run(CLI + self.argv(tmp_path), cwd=tmp_path, env=ENV, text=True,
+                               capture_output=True, timeout=CLUSTER_TIMEOUT)
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        resumed = result_of(rerun.stdout)
+        assert resumed["first_epoch"] == saved + 1  # resumed, not restarted
+        assert resumed["optimizer_steps"] == {"d": self.EPOCHS * per_epoch,
+                                              "g": self.EPOCHS * per_epoch}
+        assert resumed["history_epochs"] == self.EPOCHS  # the whole run's history.json
+        assert len(read_json(tmp_path / "out" / "history.json")["d_loss"]) == self.EPOCHS
+        assert resumed["cluster"]["workers"] == 2 and resumed["cluster"]["is_chief"]
+        assert not (tmp_path / "backup").exists()
+        assert {"curves.png", "history.json", "model.keras"} <= set(os.listdir(tmp_path / "out"))
+        assert no_temp_files(tmp_path) == []

@@ -28,6 +28,9 @@ PROMISED = {
     "plotting": ["plot_history", "plot_image_grid", "save_figure", "plot_quality",
                  "plot_schedule", "plot_lr_finder", "plot_surface", "plot_curvature",
                  "plot_optimizer_comparison", "plot_hessian_spectrum"],
+    "distribute": ["strategy_from_tf_config", "check_tf_config", "check_global_batch",
+                   "global_batch_report", "is_chief", "chief_dir", "ReplicaSeedGenerator",
+                   "reducible_logs"],
 }
 
 

@@ -14,6 +14,7 @@ from tfgenopt import (  # every public submodule: registers the serializable cla
     callbacks,
     catalog,
     data,
+    distribute,
     evaluation,
     landscape,
     layers,
@@ -28,4 +29,4 @@ from tfgenopt.version import __version__
 
 __all__ = ["__version__", "data", "builders", "models", "losses", "schedules", "callbacks",
            "landscape", "evaluation", "tuning", "plotting", "catalog", "layers", "augment",
-           "lr_find"]
+           "distribute", "lr_find"]

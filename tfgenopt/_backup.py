@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 
 import keras
+import numpy as np
 
 from tfgenopt._io import atomic_write_json
 
 POINTER = "current.json"
 RUN_FILE = "run.json"
+HISTORY, CALLBACKS, ARRAYS = "history.json", "callbacks.json", "callbacks.npz"
 
 
 def check_backup_run(backup_dir, run):
@@ -63,11 +66,22 @@ def check_backup_run(backup_dir, run):
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """Back up the model at every epoch end; a killed run resumes from the last complete one.
 
+    Besides the weights (optimizers included) and the epoch, each backup holds the run's
+    history so far (:attr:`history`: every epoch of the whole run, also after a resume) and
+    the state of the ``stateful`` callbacks (``get_state`` / ``set_state``, e.g.
+    ``tfgenopt.callbacks.EarlyStopping``: best value, epochs waited, best weights).
+
+    Under ``MultiWorkerMirroredStrategy`` every worker saves (a save is a step all workers
+    take), but only the chief's backup lands in ``backup_dir``; the other workers write into
+    a temporary folder removed at once, and every worker resumes from the chief's backup
+    (so ``backup_dir`` must be a folder every worker reads, as on one machine).
+
     Args:
         backup_dir: the folder of the backups (removed when training ends normally).
         run: an optional JSON-able description of the run (its command-line arguments); a
             backup made by a run with a different description raises ``ValueError`` instead
             of resuming the wrong run.
+        stateful: callbacks whose ``get_state()`` / ``set_state(state)`` go into each backup.
 
     Example:
         >>> import tempfile
@@ -76,35 +90,92 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         'epoch'
     """
 
-    def __init__(self, backup_dir, run=None):
+    def __init__(self, backup_dir, run=None, stateful=()):
         super().__init__(os.fspath(backup_dir), save_freq="epoch")
         self.run = run
+        self.stateful = list(stateful)
         self._state = None
+        self.history, self.epochs, self._pending = {}, [], None
 
-    def _point_at(self, state):
+    def _point_at(self, state, root=None):
         self._state = state
-        folder = os.path.join(self.backup_dir, state)
+        folder = os.path.join(root or self.backup_dir, state)
         self._weights_path = os.path.join(folder, "latest.weights.h5")
         self._training_metadata_path = os.path.join(folder, "training_metadata.json")
+        return folder
 
     def on_train_begin(self, logs=None):
-        check_backup_run(self.backup_dir, self.run)
+        from tfgenopt.distribute import is_chief
+
+        self.history, self.epochs, self._pending = {}, [], None
+        if is_chief():  # the others read the chief's backup and write none
+            check_backup_run(self.backup_dir, self.run)
         pointer = os.path.join(self.backup_dir, POINTER)
         if os.path.exists(pointer):
             with open(pointer, encoding="utf-8") as fh:
-                self._point_at(json.load(fh)["state"])
+                folder = self._point_at(json.load(fh)["state"])
             self._load_model()
+            if os.path.exists(os.path.join(folder, HISTORY)):  # (older backups had none)
+                with open(os.path.join(folder, HISTORY), encoding="utf-8") as fh:
+                    saved = json.load(fh)
+                self.history, self.epochs = saved["history"], saved["epochs"]
+                self._pending = folder  # callback states: at the first epoch, after every reset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._pending is None:
+            return
+        with open(os.path.join(self._pending, CALLBACKS), encoding="utf-8") as fh:
+            states = json.load(fh)
+        with np.load(os.path.join(self._pending, ARRAYS)) as arrays:
+            arrays = {k: arrays[k] for k in arrays.files}
+        for i, (cb, state) in enumerate(zip(self.stateful, states)):
+            prefix = f"{i}:"
+            cb.set_state({**state, "arrays": {k[len(prefix):]: v for k, v in arrays.items()
+                                              if k.startswith(prefix)}})
+        self._pending = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(int(epoch))
+        for key, value in (logs or {}).items():
+            try:
+                self.history.setdefault(key, []).append(float(np.asarray(value).ravel()[0]))
+            except (TypeError, ValueError, IndexError):
+                continue  # a figure or text in the logs: not part of the history
+        super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
+        from tfgenopt.distribute import is_chief
+
+        chief = is_chief()
+        root = self.backup_dir if chief else tempfile.mkdtemp(prefix="tfgenopt-backup-")
         state = f"epoch-{self._current_epoch:05d}"
-        self._point_at(state)
-        folder = os.path.join(self.backup_dir, state)
-        shutil.rmtree(folder, ignore_errors=True)  # a half-written folder of a killed run
-        os.makedirs(folder)
-        self.model.save_weights(self._weights_path, overwrite=True)
-        atomic_write_json(self._training_metadata_path, {"epoch": self._current_epoch,
-                                                         "batch": self._last_batch_seen})
-        atomic_write_json(os.path.join(self.backup_dir, POINTER), {"state": state})
-        for name in os.listdir(self.backup_dir):  # older complete backups are no longer needed
-            if name.startswith("epoch-") and name != state:
-                shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
+        try:
+            folder = self._point_at(state, root)
+            shutil.rmtree(folder, ignore_errors=True)  # a half-written folder of a killed run
+            os.makedirs(folder)
+            self.model.save_weights(self._weights_path, overwrite=True)
+            states = [cb.get_state() for cb in self.stateful]
+            np.savez(os.path.join(folder, ARRAYS), **{
+                f"{i}:{k}": v for i, st in enumerate(states) for k, v in st.get("arrays", {}).items()})
+            atomic_write_json(os.path.join(folder, CALLBACKS),
+                              [{k: v for k, v in st.items() if k != "arrays"} for st in states])
+            atomic_write_json(os.path.join(folder, HISTORY),
+                              {"history": self.history, "epochs": self.epochs})
+            atomic_write_json(self._training_metadata_path, {"epoch": self._current_epoch,
+                                                             "batch": self._last_batch_seen})
+            if not chief:
+                return
+            atomic_write_json(os.path.join(self.backup_dir, POINTER), {"state": state})
+            for name in os.listdir(self.backup_dir):  # older complete backups: not needed
+                if name.startswith("epoch-") and name != state:
+                    shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
+        finally:
+            if not chief:
+                shutil.rmtree(root, ignore_errors=True)
+                self._point_at(state)
+
+    def on_train_end(self, logs=None):
+        from tfgenopt.distribute import is_chief
+
+        if is_chief():  # the chief's folder is the one every worker read
+            super().on_train_end(logs)

@@ -31,6 +31,7 @@ import keras
 from keras import ops
 
 from tfgenopt._validation import check_float, check_int, check_int_tuple
+from tfgenopt.distribute import ReplicaSeedGenerator
 
 __all__ = ["POLICIES", "parse_policy", "diff_augment", "AdaptiveAugment"]
 
@@ -280,7 +281,7 @@ class AdaptiveAugment(keras.layers.Layer):
         self.interval = check_int("interval", interval, minimum=1)
         self.initial_p = check_float("initial_p", initial_p, 0.0, 1.0)
         self.seed = None if seed is None else check_int("seed", seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # own draws per replica
         scalar = dict(shape=(), trainable=False)
         self.p = self.add_weight(name="p", initializer=keras.initializers.Constant(
             self.initial_p), **scalar)

@@ -101,6 +101,9 @@ def build_parser():
     p.add_argument("--out", default="runs/train")
     p.add_argument("--backup-dir", default=None,
                    help="back up every epoch here; rerunning the same command resumes a killed run")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="train on N local worker processes (MultiWorkerMirroredStrategy on "
+                        "127.0.0.1); with TF_CONFIG set, this process is that cluster's task")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser("lr-find", help="learning-rate range test; prints the suggested rate")
@@ -138,6 +141,7 @@ def main(argv=None):
     """Run the ``tfgenopt`` command line ``argv`` (None: ``sys.argv[1:]``); returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        args.argv = None if argv is None else list(argv)  # what --workers starts again
     except UsageError as err:
         print(f"{err}", file=sys.stderr)
         return 2
@@ -154,7 +158,7 @@ def main(argv=None):
 
 def _options(args):
     """The parsed flags as keyword arguments of a command function (``--batch-size``: ``batch_size``)."""
-    return {k: v for k, v in vars(args).items() if k != "command"}
+    return {k: v for k, v in vars(args).items() if k not in ("command", "argv")}
 
 
 def _cmd_demo(args):
@@ -169,6 +173,23 @@ def _cmd_demo(args):
 def _cmd_train(args):
     from tfgenopt.commands import train
 
+    workers = args.workers
+    config = os.environ.get("TF_CONFIG")
+    if workers > 1 and args.batch_size % workers:
+        raise UsageError(f"`--batch-size` (the global batch) must be a multiple of --workers "
+                         f"{workers}; received {args.batch_size}.")
+    if config:  # a task of a cluster: the one TF_CONFIG describes
+        from tfgenopt import distribute
+
+        cluster = distribute.check_tf_config(config)["cluster"]
+        size = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+        if workers not in (1, size):
+            raise UsageError(f"`--workers` {workers} does not match the {size} workers of "
+                             "TF_CONFIG; leave --workers out when TF_CONFIG is set.")
+    elif workers > 1:  # start the local workers; their chief prints the result
+        from tfgenopt._launch import launch
+
+        return launch(sys.argv[1:] if args.argv is None else args.argv, workers)
     result = train(**_options(args))
     print(json.dumps(result, indent=2))
     return 0

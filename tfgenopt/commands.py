@@ -132,7 +132,7 @@ def _epoch_bar(epochs, keys):
 
 def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=64,
           optimizer=None, lr=None, loss=None, ema=None, latent_dim=None, patience=None,
-          out="runs/train", backup_dir=None, verbose=1, extractor=None, **_ignored):
+          out="runs/train", backup_dir=None, verbose=1, extractor=None, workers=1, **_ignored):
     """Train the toolkit's model of ``kind`` on ``dataset``; save it, its curves and samples.
 
     ``gan``: ``GAN(g, d, latent_dim)`` with ``GAN.compile()``'s measured recipe, overridden
@@ -152,29 +152,55 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
         backup_dir: back up every epoch; rerunning the same call resumes a killed run.
         verbose: 0 silent, 1 one progress bar over the epochs, 2 Keras' line per epoch.
         extractor: the GAN's quality feature extractor (None: the dataset's classifier).
+        workers: the workers of the ``TF_CONFIG`` cluster this process belongs to (recorded
+            with the backup). With ``TF_CONFIG`` set the model trains under
+            ``MultiWorkerMirroredStrategy``; the chief writes ``out``, the other workers write
+            into temporary folders removed at the end.
 
     Returns:
-        A JSON-able dict: final validation values, ``epochs_run``, ``stop_reason``,
-        ``monitor``, ``optimizer_steps``, ``out``...
+        A JSON-able dict: final validation values, ``epochs_run`` (in this call),
+        ``history_epochs`` (the whole run's, across resumes), ``stop_reason``, ``monitor``,
+        ``optimizer_steps``, ``early_stopping`` (best, wait), ``cluster``, ``out``...
 
     Example:
         >>> result = train("autoencoder", image_size=8, epochs=1, out=str(tmp), verbose=0)  # doctest: +SKIP
     """
-    from tfgenopt import callbacks, plotting
-    from tfgenopt.models import protocol
-    from tfgenopt.report import _jsonable
+    from tfgenopt import distribute
 
+    strategy = distribute.strategy_from_tf_config() if os.environ.get("TF_CONFIG") else None
+    if strategy is not None:  # created before any other TensorFlow op
+        distribute.check_global_batch(batch_size, strategy)
     options = {"kind": kind, "dataset": dataset, "image_size": image_size, "seed": seed,
                "epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr,
                "loss": loss, "ema": ema, "latent_dim": latent_dim, "patience": patience,
                "out": out, "backup_dir": backup_dir}
+    if workers > 1:
+        options["workers"] = workers
     run = None
     if backup_dir:  # refuse another run's backup before any work
         run = {k: v for k, v in sorted(options.items())}
-        check_backup_run(backup_dir, run)
+        if distribute.is_chief():
+            check_backup_run(backup_dir, run)
+    with distribute.chief_dir(out) as folder:  # a temporary folder on a non-chief worker
+        result = _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, loss,
+                        ema, latent_dim, patience, folder, backup_dir, verbose, extractor,
+                        strategy, run)
+    result["out"] = out
+    return result
+
+
+def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, loss, ema,
+           latent_dim, patience, out, backup_dir, verbose, extractor, strategy, run):
+    import contextlib
+
+    from tfgenopt import callbacks, distribute, plotting
+    from tfgenopt.models import protocol
+    from tfgenopt.report import _jsonable
+
     os.makedirs(out, exist_ok=True)  # an unwritable --out fails here, not after training
     x_train, x_val = _load(dataset, image_size, seed, flatten=True)
-    model = make_model(kind, x_train.shape[1], optimizer, lr, loss, ema, latent_dim, seed)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = make_model(kind, x_train.shape[1], optimizer, lr, loss, ema, latent_dim, seed)
     supervised = kind == "autoencoder"
     fit_x = (x_train, x_train) if supervised else (x_train,)
     val = (x_val, x_val) if supervised else (x_val,)
@@ -195,16 +221,19 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
         keys = ["loss"]
     if verbose == 1:
         cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
+    backup = None
     if run is not None:  # rerunning the same command after a crash resumes from the backup
-        cbs.append(AtomicBackupAndRestore(backup_dir, run=run))
+        backup = AtomicBackupAndRestore(backup_dir, run=run, stateful=[stopper])
+        cbs.append(backup)
     started = time.perf_counter()
     history = model.fit(*fit_x, validation_data=val, epochs=epochs, batch_size=batch_size,
                         callbacks=cbs, verbose=2 if verbose == 2 else 0)
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    atomic_write_json(os.path.join(out, "history.json"), _jsonable(history.history), indent=2)
-    plotting.save_figure(plotting.plot_history(history, keys=keys, title=kind),
+    whole = backup.history if backup is not None else _jsonable(history.history)  # all epochs
+    atomic_write_json(os.path.join(out, "history.json"), whole, indent=2)
+    plotting.save_figure(plotting.plot_history(whole, keys=keys, title=kind),
                          os.path.join(out, "curves.png"))
     if quality is not None and quality.history:
         plotting.save_figure(plotting.plot_quality(quality, title="sample quality"),
@@ -219,13 +248,16 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
     if quality is not None and quality.history.get("val_kid"):
         result["best_val_kid"] = None if stopper.best_epoch is None else float(stopper.best)
     result["monitor"] = stopper.monitor
-    result["epochs_run"] = len(history.history[keys[0]])
+    result["epochs_run"] = len(history.history[keys[0]])  # in this call
+    result["history_epochs"] = len(whole[keys[0]])  # the whole run's, across resumes
     result["first_epoch"] = int(history.epoch[0]) + 1 if history.epoch else None  # > 1: resumed
     result["optimizer_steps"] = _optimizer_steps(model)
     result["stop_reason"] = getattr(model, "stop_reason", None)
     result["report"] = _report(model, history, stopper, cbs, x_train, x_val, wall, dataset,
                                image_size, epochs, out)
-    result["out"] = out
+    result["early_stopping"] = {"best": float(stopper.best), "wait": int(stopper.wait)}
+    if strategy is not None:
+        result["cluster"] = distribute.global_batch_report(batch_size, strategy)
     return result
 
 
@@ -256,8 +288,13 @@ def _report(model, history, stopper, cbs, x_train, x_val, wall, dataset, image_s
 def _optimizer_steps(model):
     """``{name: iterations}`` of each optimizer of ``model`` (two for a GAN)."""
     if hasattr(model, "optimizers_by_name"):
-        return {k: int(o.iterations) for k, o in model.optimizers_by_name().items()}
-    return {"optimizer": int(model.optimizer.iterations)}
+        return {k: _count(o.iterations) for k, o in model.optimizers_by_name().items()}
+    return {"optimizer": _count(model.optimizer.iterations)}
+
+
+def _count(variable):
+    """An int from a step-count variable (a ``MirroredVariable`` under a strategy)."""
+    return int(np.asarray(variable.numpy()))
 
 
 def lr_find_command(kind, dataset="digits", image_size=28, seed=0, optimizer=None,

@@ -41,7 +41,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     x = np.random.default_rng(0).random((32, 32)).astype("float32")
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     results = {}
-    for loss, gp in (("non_saturating", 0.0), ("wasserstein", 1.0)):
+    for loss, gp in (("non_saturating", 0.0), ("wasserstein", 1.0)):  # noise fixed by hooks
         one = make(loss, gp)
         h1 = one.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False).history
         with strategy.scope():
@@ -54,6 +54,38 @@ MIRRORED_SCRIPT = textwrap.dedent("""
                          "one": {k: v[0] for k, v in h1.items()},
                          "two": {k: v[0] for k, v in h2.items()},
                          "iterations": int(two.d_optimizer.iterations.numpy())}
+
+    def per_replica(fn, model_maker):
+        # Each replica's draws for a fresh model (same seed): differ per replica, reproducible.
+        runs = []
+        for _ in range(2):
+            with strategy.scope():
+                model = model_maker()
+            values = strategy.run(tf.function(lambda: fn(model)))
+            runs.append([v.numpy().tolist() for v in strategy.experimental_local_results(values)])
+        return runs
+
+    def plain_gan():
+        return tg.models.GAN(tg.builders.dense_generator(latent_dim=8, hidden=(16,),
+                                                         output_dim=32, seed=0),
+                             tg.builders.dense_discriminator(input_dim=32, hidden=(16,), seed=1),
+                             latent_dim=8, seed=0)
+
+    def vae():
+        return tg.models.VAE(tg.builders.vae_encoder(32, latent_dim=2, hidden=(8,), seed=0),
+                             tg.builders.vae_decoder(2, 32, hidden=(8,), seed=1), seed=2)
+
+    xb = tf.constant(x[:8])
+    results["noise"] = {
+        "fake_batch": per_replica(lambda m: m.generator(m._batch_noise(xb, None)), plain_gan),
+        "gp_alpha": per_replica(lambda m: m._interpolation_weights(xb), plain_gan),
+        "instance_noise": per_replica(
+            lambda m: keras.random.normal((8,), seed=m.seed_generator), plain_gan),
+        "augment": per_replica(lambda a: a(tf.reshape(xb, (8, 4, 8, 1)), training=True),
+                               lambda: tg.augment.AdaptiveAugment("translation,cutout",
+                                                                  initial_p=1.0, seed=0)),
+        "vae_eps": per_replica(lambda v: v._sample_eps(tf.zeros((8, 2))), vae),
+    }
     print(json.dumps(results))
 """)
 
@@ -79,6 +111,16 @@ def test_mirrored_two_cpus_equals_one_device_with_the_same_global_batch(mirrored
         assert diff < 1e-5, (name, diff)
     for key in ("d_loss", "g_loss", "d_real", "d_fake") + (("gp",) if "gp" in out["one"] else ()):
         assert out["two"][key] == pytest.approx(out["one"][key], rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("draw", ["fake_batch", "gp_alpha", "instance_noise", "augment",
+                                  "vae_eps"])
+def test_two_replicas_draw_their_own_noise_reproducibly(mirrored, draw):
+    # Keras' SeedGenerator gives every replica the same seed: N replicas, one fake batch.
+    first, second = (np.asarray(r) for r in mirrored["noise"][draw])
+    assert first.shape[0] == 2  # two replicas
+    assert np.abs(first[0] - first[1]).max() > 1e-3  # each replica its own draw
+    np.testing.assert_array_equal(first, second)  # the same again for the same seed
 
 
 @pytest.fixture

@@ -274,6 +274,41 @@ class EarlyStopping(MonitorCallback):
                     f"Restoring the weights of {sorted(self.best_weights)} from {at}.")
             self._restore(self.best_weights)
 
+    _STATE = ("wait", "stopped_epoch", "best", "best_epoch", "_history", "_ema", "_smoothed",
+              "_d_below", "_div_below")
+
+    def get_state(self):
+        """What a resumed run needs to go on counting (best, wait, smoothing, best weights).
+
+        Returns:
+            A JSON-able dict; the best weights, if any, under ``"arrays"`` (NumPy arrays).
+
+        Example:
+            >>> EarlyStopping(monitor="val_loss").get_state()["wait"]
+            0
+        """
+        state = {k.lstrip("_"): getattr(self, k) for k in self._STATE}
+        state["arrays"] = {f"{name}/{i}": w for name, ws in (self.best_weights or {}).items()
+                           for i, w in enumerate(ws)}
+        return state
+
+    def set_state(self, state):
+        """Take back a :meth:`get_state` (an ``AtomicBackupAndRestore`` does, on resume).
+
+        Example:
+            >>> es = EarlyStopping(monitor="val_loss")
+            >>> es.set_state({**es.get_state(), "wait": 2, "best": 0.5})
+            >>> es.wait, es.best
+            (2, 0.5)
+        """
+        for key in self._STATE:
+            setattr(self, key, state[key.lstrip("_")])
+        weights = {}
+        for key in sorted(state.get("arrays", {}), key=lambda k: (k.split("/")[0],
+                                                                   int(k.split("/")[1]))):
+            weights.setdefault(key.split("/")[0], []).append(state["arrays"][key])
+        self.best_weights = weights or None
+
     def get_config(self):
         if self.sample_fn is not None:
             raise ValueError("EarlyStopping.get_config() cannot carry `sample_fn` (a callable).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from tfgenopt import distribute
 from tfgenopt._validation import check_array
 from tfgenopt.models._execution import AutoExecutionMixin
 from tfgenopt.models._range import check_data_range
@@ -38,7 +39,7 @@ def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, ste
     return x.nbytes + (0 if y is None else y.nbytes) <= MAX_BYTES
 
 
-def array_dataset(x, y, batch_size, shuffle, seed=None):
+def array_dataset(x, y, batch_size, shuffle, seed=None, replicas=1):
     """A finite ``tf.data.Dataset`` of ``x`` (or ``(x, y)``) batches for one epoch per iteration.
 
     Args:
@@ -47,6 +48,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
         batch_size: samples per batch (the last batch may be smaller, as in Keras).
         shuffle: reshuffle the samples every epoch.
         seed: shuffle seed (None: nondeterministic).
+        replicas: replicas in sync; each epoch leaves out ``n % replicas`` samples (a fresh
+            few when shuffling), so that the last batch splits evenly over the replicas.
 
     Returns:
         A ``tf.data.Dataset`` with known cardinality ``ceil(n / batch_size)``.
@@ -64,6 +67,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
     ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if n % replicas:
+        ds = ds.take(n - n % replicas)
     ds = ds.batch(batch_size)
     if y is None:
         ds = ds.map(lambda i: tf.gather(x_t, i))
@@ -73,6 +78,8 @@ def array_dataset(x, y, batch_size, shuffle, seed=None):
         ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
+    # Under MultiWorkerMirroredStrategy each worker keeps its share of every (seeded) batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.prefetch(2).with_options(options)
 
 
@@ -98,6 +105,32 @@ def check_fit_arrays(model, x, y):
         check_array("y", y, min_ndim=1)
         if len(y) != len(x):
             raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
+
+
+def _is_built(model):
+    """True when the layers, the compiled loss and metrics and the optimizer are all built."""
+    metrics, loss = getattr(model, "_compile_metrics", None), getattr(model, "_compile_loss", None)
+    opt = getattr(model, "optimizer", None)
+    return (all(layer.built for layer in model._flatten_layers())
+            and (metrics is None or metrics.built) and (loss is None or loss.built)
+            and (opt is None or opt.built))
+
+
+def _build_from(model, x, y):
+    """Build a compiled loss / metrics from ``x``'s shapes before a distributed ``fit``.
+
+    Keras builds them from the first batch, which it first averages over the replicas with
+    ``strategy.reduce``; under ``MultiWorkerMirroredStrategy`` that fails for an ``(x, y)``
+    batch ("Attempt to convert a value (PerReplica...)"). Built from shapes, Keras' step is
+    skipped (:meth:`ArrayFitMixin._maybe_symbolic_build`).
+    """
+    if isinstance(x, np.ndarray):
+        batch = (x[:1],) if y is None else (x[:1], y[:1])
+    elif hasattr(x, "element_spec"):  # a tf.data.Dataset
+        batch = x.element_spec
+    else:
+        return
+    model._symbolic_build(data_batch=batch)
 
 
 class ArrayFitMixin(AutoExecutionMixin):
@@ -132,12 +165,18 @@ class ArrayFitMixin(AutoExecutionMixin):
         # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
         # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session.
         self.fit_callbacks = tuple(callbacks or ())
+        strategy = getattr(self, "_distribute_strategy", None)  # fit runs outside its scope
+        distribute.check_global_batch(batch_size, strategy)
+        if strategy is not None:
+            _build_from(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
                    steps_per_epoch, kwargs):
             batch_size = batch_size or 32
+            seed = distribute.shared_seed(getattr(self, "seed", None), strategy)
+            replicas = 1 if strategy is None else distribute.num_replicas(strategy)
             # Keras makes two iterators per epoch without steps_per_epoch, one with it.
-            steps_per_epoch = -(-len(x) // batch_size)
-            x = array_dataset(x, y, batch_size, shuffle, getattr(self, "seed", None))
+            steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
+            x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
             y, batch_size, shuffle = None, None, False
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                            callbacks=callbacks, validation_split=validation_split,
@@ -145,6 +184,12 @@ class ArrayFitMixin(AutoExecutionMixin):
                            class_weight=class_weight, sample_weight=sample_weight,
                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                            **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build from a first batch, skipped when everything is built already."""
+        if getattr(self, "_distribute_strategy", None) is not None and _is_built(self):
+            return None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
@@ -163,3 +208,11 @@ class FunctionalModel(ArrayFitMixin, keras.Model):
         >>> model.get_compile_config()["steps_per_execution"]
         'auto'
     """
+
+    def train_step(self, data):
+        """Keras' step; its logs reduce over workers under ``MultiWorkerMirroredStrategy``."""
+        return distribute.reducible_logs(super().train_step(data))
+
+    def test_step(self, data):
+        """Keras' step; its logs reduce over workers under ``MultiWorkerMirroredStrategy``."""
+        return distribute.reducible_logs(super().test_step(data))

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfgenopt import losses
+from tfgenopt import distribute, losses
 from tfgenopt._validation import check_int
 from tfgenopt.models import _gan_checks, _training
 from tfgenopt.models import ema as ema_lib
@@ -69,7 +69,7 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         self.ema_generator = ema_lib.clone_for_ema(generator) if ema is not None else None
         # Real and fake go through D as one batch unless D normalizes by batch statistics.
         self._joint_d_call = not _gan_checks.has_batch_statistics(discriminator)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = distribute.ReplicaSeedGenerator(seed)  # own noise per replica
         self.trackers = {k: keras.metrics.Mean(name=k)
                          for k in _BASE_KEYS + ("gp", "r1", "lecam", "ada_p")}
         self.adversarial_loss = losses.get("non_saturating")
@@ -268,7 +268,7 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         scaled = {f"{k}_grad_norm" for k, opt in self.optimizers_by_name().items()
                   if isinstance(opt, keras.optimizers.LossScaleOptimizer)}
         _training.update_trackers(self.trackers, values, skip_nonfinite=scaled)
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.reducible_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         x_real, labels = self._unpack(data)

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfgenopt import distribute
 from tfgenopt._validation import check_choice, check_float, check_int
 from tfgenopt.models import _training
 from tfgenopt.models._input import ArrayFitMixin
@@ -111,7 +112,7 @@ class VAE(ArrayFitMixin, keras.Model):
         self.reconstruction = reconstruction
         self.seed = seed
         self.beta = keras.Variable(beta, dtype="float32", trainable=False, name="beta")
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = distribute.ReplicaSeedGenerator(seed)  # own noise per replica
         self.trackers = {k: keras.metrics.Mean(name=k) for k in _KEYS}
         self.built = True
 
@@ -215,7 +216,7 @@ class VAE(ArrayFitMixin, keras.Model):
             self.trackers[key].update_state(values[key])
         logs = {m.name: m.result() for m in self.metrics}
         logs["beta"] = ops.convert_to_tensor(self.beta)
-        return logs
+        return distribute.reducible_logs(logs)
 
     def train_step(self, data):
         import tensorflow as tf
