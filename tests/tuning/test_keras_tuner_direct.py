@@ -57,6 +57,7 @@ def test_gan_hypermodel_searches_with_the_unspecified_objective(digits, quality,
     assert len({tuple(sorted(t.hyperparameters.values.items())) for t in done}) == 3
 
 
+@pytest.mark.slow  # 6 s CPU; the unspecified-objective search above covers the fit path
 def test_gan_hypermodel_measures_a_named_quality_objective(digits, quality, tmp_path):
     x, xv = digits
     hm = GANHyperModel(64, overrides=TINY_NETS, seed=0, quality=quality)
@@ -71,7 +72,9 @@ def test_gan_hypermodel_measures_a_named_quality_objective(digits, quality, tmp_
 
 @pytest.mark.parametrize("make", [
     lambda: AutoencoderHyperModel(64, overrides={"units": [8], "latent_dim": [4], "depth": 1}),
-    lambda: VAEHyperModel(64, overrides={"units": [8], "latent_dim": [2], "depth": 1})],
+    pytest.param(lambda: VAEHyperModel(64, overrides={"units": [8], "latent_dim": [2],
+                                                      "depth": 1}),
+                 marks=pytest.mark.slow)],  # 7 s CPU: the same path as the autoencoder
     ids=["autoencoder", "vae"])
 def test_other_hypermodels_work_without_objective(make, digits, tmp_path):
     x, xv = digits

@@ -120,7 +120,7 @@ class GANHyperModel(TunableHyperModel):
     of ``GAN.compile()``: Adam with D 1e-3 / G 5e-4, non-saturating loss, lazy R1 (gamma 1,
     every 4 steps), EMA 0.999, on the builders' default networks (latent 100, widths 64-32),
     batch size 64. The default objective is ``val_kid``: ``fit`` adds the
-    ``tfgenopt.callbacks.QualityMonitor`` that measures the tuner's quality objective (on
+    ``tfgenopt.callbacks.QualityMonitor`` that measures a tuner's quality objective (on
     ``validation_data``, else on ``x``) unless one is among the callbacks, so Keras Tuner's own
     tuners work as is.
 
@@ -226,11 +226,17 @@ class GANHyperModel(TunableHyperModel):
         return gan
 
     def measurement_callbacks(self, callbacks, x, validation_data, objective):
-        """Add a ``QualityMonitor`` for the tuner's quality objective (``val_kid`` by default)."""
+        """Add a ``QualityMonitor`` for the tuner's quality objective (``val_kid`` by default).
+
+        Only inside a tuner (``objective`` read from Keras Tuner's callbacks); a direct
+        ``fit`` call trains with the callbacks as given.
+        """
         from tfgenopt.callbacks import QualityMonitor
 
-        name = self.default_objective[0] if objective is None or objective.name == \
-            "default_objective" else objective.name
+        if objective is None:  # not in a tuner: nothing to measure for
+            return callbacks
+        name = self.default_objective[0] if objective.name == "default_objective" \
+            else objective.name
         metric = catalog.quality_metric_of(name)
         if metric is None or any(isinstance(cb, QualityMonitor) for cb in callbacks):
             return callbacks
