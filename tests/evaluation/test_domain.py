@@ -17,8 +17,8 @@ def shapes16():
 
 @pytest.fixture(scope="session")
 def shapes_extractor(shapes16, tfgenopt_cache):
-    """``(extractor, info)`` of the domain classifier of 480 16-px shapes (4 epochs)."""
-    return tg.evaluation.domain_extractor(*shapes16, epochs=4, return_info=True)
+    """``(extractor, info)`` of the domain classifier of 480 16-px shapes (default: 30 epochs)."""
+    return tg.evaluation.domain_extractor(*shapes16, return_info=True)
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +38,9 @@ class TestDomainExtractor:
     def test_labelled_images_give_an_accurate_cached_classifier(self, shapes_extractor, shapes16):
         ext, info = shapes_extractor
         assert ext.num_classes == 12 and ext.input_shape == (16, 16, 3)
-        assert info["kind"] == "classifier" and info["val_accuracy"] > 0.6
+        assert info["kind"] == "classifier" and info["val_accuracy"] > 0.4  # chance: 1/12
         assert os.path.exists(info["path"])
-        again, info2 = tg.evaluation.domain_extractor(*shapes16, epochs=4, return_info=True)
+        again, info2 = tg.evaluation.domain_extractor(*shapes16, return_info=True)
         assert info2["trained"] is False and info2["path"] == info["path"]
         x = shapes16[0][:8]
         np.testing.assert_allclose(again.features(x), ext.features(x), atol=1e-5)
@@ -79,21 +79,22 @@ class TestDomainExtractor:
             tg.evaluation.get_extractor("domain")
 
     def test_quality_monitor_measures_a_gan_on_the_domain_extractor(self, shapes_extractor,
-                                                                     shapes16):
+                                                                     shapes16, tfgenopt_cache):
         x, y = shapes16
+        cached = set(os.listdir(tfgenopt_cache / "extractors"))
         g = tg.builders.dcgan_generator(latent_dim=8, image_shape=(16, 16, 3), base_filters=4,
                                         seed=0)
         d = tg.builders.dcgan_discriminator(image_shape=(16, 16, 3), base_filters=4, seed=0)
         gan = tg.models.GAN(g, d, latent_dim=8, seed=0)
         gan.compile(run_eagerly=True)
-        monitor = tg.callbacks.QualityMonitor((x, y), extractor="domain", n_samples=100,
-                                              kid_subsets=2, value_range=(0, 255))
-        # The monitor trains (here: reloads, same data and settings) the extractor itself.
-        monitor_ext = tg.evaluation.get_extractor("domain", real=x, labels=y)
-        assert monitor_ext.num_classes == 12
-        history = gan.fit(x[:64].astype("float32") / 127.5 - 1, epochs=1, batch_size=32,
+        real = x.astype("float32") / 127.5 - 1  # the same 8-bit pixels: the same fingerprint
+        monitor = tg.callbacks.QualityMonitor((real, y), extractor="domain", n_samples=100,
+                                              kid_subsets=2)
+        history = gan.fit(real[:64], epochs=1, batch_size=32,
                           verbose=0, callbacks=[monitor])
         assert monitor._extractor.num_classes == 12
+        # The monitor trains the extractor itself; here it reloads the fixture's (same data).
+        assert set(os.listdir(tfgenopt_cache / "extractors")) == cached
         assert np.isfinite(history.history["val_fid"][0]) and history.history["val_fid"][0] > 0
         assert 0 < history.history["val_coverage"][0] <= 1
 

@@ -45,7 +45,8 @@ def write_image_folder(images, labels, directory, class_names=None):
         ``directory`` (a string).
 
     Example:
-        >>> images, labels = make_shapes(12, image_size=16)
+        >>> import os
+        >>> images, labels = tg.data.make_shapes(12, image_size=16)
         >>> folder = write_image_folder(images, labels, "shapes")
         >>> sorted(os.listdir(folder))[:2]
         ['class_00', 'class_01']
@@ -236,7 +237,7 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         int32 labels).
 
     Example:
-        >>> images, labels = make_shapes(40, image_size=16)
+        >>> images, labels = tg.data.make_shapes(40, image_size=16)
         >>> folder = write_image_folder(images, labels, "shapes")
         >>> train, val = load_images(folder, image_size=16, batch_size=8)
         >>> x, y = next(iter(train))
@@ -264,6 +265,7 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         os.fspath(directory), labels=labels, label_mode="int" if labels else None,
         color_mode=color_mode, batch_size=batch_size, image_size=size,
         shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
+        verbose=False,
         **split)
     parts = parts if isinstance(parts, (list, tuple)) else [parts]
     class_names = getattr(parts[0], "class_names", None)

@@ -4,7 +4,8 @@ An extractor is worth trusting on a data set only if its distances grow as real 
 worse. :func:`check_extractor` splits the real images into two halves: a reference half and a
 test half that is damaged step by step (Gaussian pixel noise, Gaussian blur, dropping classes),
 and measures FID and KID of each damaged test half against the reference. A check passes when
-both metrics increase strictly at every step *and* the worst damage moves FID well above the
+both metrics increase at every step (KID within its standard error, since near 0 the unbiased
+estimator scatters around the true value) *and* the worst damage moves FID well above the
 undamaged real-vs-real value (``min_ratio`` times it: the step must stand out of the split's
 own noise); the result holds the whole table.
 """
@@ -28,7 +29,8 @@ DROP = (0, 1, 3, 5)
 class ExtractorCheck:
     """The result of :func:`check_extractor`: ``passed``, the ``rows`` and each check's verdict.
 
-    ``rows`` is a list of dicts ``{"check", "level", "fid", "kid"}``; ``checks`` maps
+    ``rows`` is a list of dicts ``{"check", "level", "fid", "kid", "kid_se"}`` (``kid_se``: the
+    standard error of KID over its subsets); ``checks`` maps
     ``"noise"``, ``"blur"``, ``"drop_classes"`` to True (monotone), False, or None (skipped:
     no labels). ``str()`` gives a Markdown table.
     """
@@ -85,8 +87,8 @@ def _metrics(ref_feats, extractor, images, seed, kid_subsets):
 
     feats = extractor.features(images, value_range=(0.0, 1.0))
     m = min(len(ref_feats), len(feats), 1000)
-    return fid(ref_feats, feats), kid(ref_feats, feats, subsets=kid_subsets, subset_size=m,
-                                      seed=seed).mean
+    k = kid(ref_feats, feats, subsets=kid_subsets, subset_size=m, seed=seed)
+    return fid(ref_feats, feats), k.mean, k.std / np.sqrt(kid_subsets)
 
 
 def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR, drop=DROP,
@@ -98,7 +100,8 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
     damaged: Gaussian noise of std ``noise`` (pixels in [0, 1], clipped), a Gaussian blur of
     std ``blur`` pixels, and (with labels) dropping ``drop`` classes (the same number of
     images, drawn from the remaining classes; the dropped sets are nested). Each check passes
-    when both metrics increase strictly from level to level and the last level's FID is at
+    when both metrics increase from level to level (FID strictly; KID up to its standard error
+    over subsets, and strictly from the first level to the last) and the last level's FID is at
     least ``min_ratio`` times the undamaged one (an untrained CNN, for example, sees noise
     and blur but barely sees a missing class).
 
@@ -165,10 +168,14 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
     def run(name, level_values, damage):
         values = []
         for level in level_values:
-            f, k = _metrics(ref, ext, damage(level), seed, kid_subsets)
-            values.append((f, k))
-            result.rows.append({"check": name, "level": level, "fid": f, "kid": k})
-        monotone = all(f2 > f1 and k2 > k1 for (f1, k1), (f2, k2) in zip(values, values[1:]))
+            f, k, k_se = _metrics(ref, ext, damage(level), seed, kid_subsets)
+            values.append((f, k, k_se))
+            result.rows.append({"check": name, "level": level, "fid": f, "kid": k,
+                                "kid_se": k_se})
+        # FID strictly up at every step; KID up, or down by less than its standard error
+        # (near 0, the unbiased estimator's own noise), and strictly up overall.
+        monotone = all(f2 > f1 and k2 > k1 - max(s1, s2) for (f1, k1, s1), (f2, k2, s2)
+                       in zip(values, values[1:])) and values[-1][1] > values[0][1]
         result.checks[name] = bool(monotone and values[-1][0] >= min_ratio * values[0][0])
 
     noise_draw = rng.standard_normal(test.shape).astype(np.float32)
