@@ -261,12 +261,15 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
     files, color_mode = _check_folder(directory, labels, color_mode)
     channels = 1 if color_mode == "grayscale" else 3
     split = {"validation_split": validation_split, "subset": "both"} if validation_split else {}
-    parts = keras.utils.image_dataset_from_directory(
-        os.fspath(directory), labels=labels, label_mode="int" if labels else None,
-        color_mode=color_mode, batch_size=batch_size, image_size=size,
-        shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
-        verbose=False,
-        **split)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the split sizes
+        parts = keras.utils.image_dataset_from_directory(
+            os.fspath(directory), labels=labels, label_mode="int" if labels else None,
+            color_mode=color_mode, batch_size=batch_size, image_size=size,
+            shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
+            verbose=False, **split)
     parts = parts if isinstance(parts, (list, tuple)) else [parts]
     class_names = getattr(parts[0], "class_names", None)
     if labels and len(class_names) < 2:
