@@ -34,6 +34,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import resource
@@ -186,7 +187,14 @@ def run_score(args):
     print(f"domain extractor: val accuracy {info['val_accuracy']:.3f}, "
           f"{'trained' if info['trained'] else 'cached'} ({info['path']})", flush=True)
     real_feats = ext.features(real, value_range=(0.0, 1.0))
-    rows = [json.loads(line) for line in open(os.path.join(args.out, "train.jsonl"))]
+    log = os.path.join(args.out, "train.jsonl")
+    rows = [json.loads(line) for line in open(log)] if os.path.exists(log) else []
+    done = {r["path"] for r in rows}
+    for path in sorted(glob.glob(os.path.join(args.out, "*-f*-s*-*.npz"))):
+        if path not in done:  # a checkpoint of a run stopped before it reported (no epochs)
+            recipe, f, s, budget = os.path.basename(path)[:-4].rsplit("-", 3)
+            rows.append({"recipe": recipe, "base_filters": int(f[1:]), "seed": int(s[1:]),
+                         "budget": int(budget), "epochs": float("nan"), "path": path})
     n_classes = len(tg.data.SHAPE_CLASSES)
     for row in rows:
         x = np.load(row["path"])["samples"].astype("float32") / 255.0
@@ -198,6 +206,7 @@ def run_score(args):
         print(f"{row['recipe']:9s} f{row['base_filters']} seed {row['seed']} {row['budget']:>4} "
               f"CPU-s: classes {row['classes']:2d}/{n_classes} FID {row['fid']:7.2f} "
               f"KID {row['kid']:6.3f} epochs {row['epochs']}", flush=True)
+        row["fid"], row["kid"] = float(row["fid"]), float(row["kid"])
     print("\n| recipe | base filters | CPU-s | seeds | classes covered, mean (min) | FID | KID "
           "| epochs |\n|---|---|---|---|---|---|---|---|")
     keys = sorted({(r["recipe"], r["base_filters"], r["budget"]) for r in rows})
@@ -208,7 +217,7 @@ def run_score(args):
         print(f"| {recipe} | {f} | {budget} | {len(sel)} | {statistics.fmean(classes):.1f} "
               f"({min(classes)}) | {_spread([r['fid'] for r in sel])} "
               f"| {_spread([r['kid'] for r in sel], 3)} "
-              f"| {statistics.fmean(r['epochs'] for r in sel):.1f} |")
+              f"| {_spread([r['epochs'] for r in sel], 1)} |")
     json.dump(rows, open(os.path.join(args.out, "scores.json"), "w"), indent=1)
 
 

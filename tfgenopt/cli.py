@@ -53,9 +53,10 @@ def _positive_float(text):
 def _data_args(p, image_size=28):
     p.add_argument("--dataset", choices=DATASETS, default="digits",
                    help="bundled digits (offline) or a cached keras.datasets set")
-    p.add_argument("--image-size", type=int, default=image_size, choices=catalog.image_sizes(),
+    sizes = tuple(sorted(set(catalog.image_sizes()) | {64}))
+    p.add_argument("--image-size", type=int, default=image_size, choices=sizes,
                    help="image side in pixels (default %(default)s; mnist and fashion_mnist: "
-                        f"{catalog.image_sizes('mnist')})")
+                        f"{catalog.image_sizes('mnist')}; 64 with --images)")
     p.add_argument("--seed", type=int, default=0, help="seed of data split, weights and noise")
 
 
@@ -76,6 +77,11 @@ def build_parser():
                    help="GAN epoch budget (default 40, 4 with --quick)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="a one-minute version")
+    p.add_argument("--images", default=None, metavar="DIR",
+                   help="a folder of images (one subfolder per class): DCGAN on it, quality on "
+                        "a domain extractor trained on it, and its metric sanity table")
+    p.add_argument("--image-size", type=int, default=32, choices=(8, 16, 28, 32, 64),
+                   help="with --images: image side in pixels (default %(default)s)")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser(
@@ -84,7 +90,10 @@ def build_parser():
                     "recipe (only the flags given override it); QualityMonitor (FID, KID) and "
                     "early stopping on val_kid; sample grids, samples.png and quality.png.")
     p.add_argument("kind", choices=MODEL_KINDS)
-    _data_args(p)
+    _data_args(p, image_size=None)  # None: 28 for --dataset, 32 for --images
+    p.add_argument("--images", default=None, metavar="DIR",
+                   help="gan only: train the DCGAN default recipe on a folder of images (one "
+                        "subfolder per class) instead of --dataset; quality on a domain extractor")
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--optimizer", default=None,
@@ -162,6 +171,15 @@ def _options(args):
 
 
 def _cmd_demo(args):
+    if args.images:
+        from tfgenopt.commands_images import demo_images
+
+        summary = demo_images(args.images, out=args.out, image_size=args.image_size,
+                              epochs=args.epochs, seed=args.seed, quick=args.quick,
+                              verbose=args.verbose)
+        print(f"out: {args.out}  sanity suite passed: {summary['sanity_passed']}  "
+              f"stop: {summary['gan']['stop_reason']}")
+        return 0
     from tfgenopt.demo import run_demo
 
     summary = run_demo(args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed,
@@ -171,6 +189,16 @@ def _cmd_demo(args):
 
 
 def _cmd_train(args):
+    if args.images:
+        if args.kind != "gan":
+            raise UsageError(f"--images trains `gan` only; received kind {args.kind!r}.")
+        from tfgenopt.commands_images import train_gan_images
+
+        options = _options(args)
+        options["image_size"] = args.image_size or 32
+        result = train_gan_images(options.pop("images"), **options)
+        print(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
+        return 0
     from tfgenopt.commands import train
 
     workers = args.workers
@@ -190,7 +218,10 @@ def _cmd_train(args):
         from tfgenopt._launch import launch
 
         return launch(sys.argv[1:] if args.argv is None else args.argv, workers)
-    result = train(**_options(args))
+    args.image_size = args.image_size or 28
+    options = _options(args)
+    options.pop("images", None)
+    result = train(**options)
     print(json.dumps(result, indent=2))
     return 0
 

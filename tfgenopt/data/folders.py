@@ -45,7 +45,8 @@ def write_image_folder(images, labels, directory, class_names=None):
         ``directory`` (a string).
 
     Example:
-        >>> images, labels = make_shapes(12, image_size=16)
+        >>> import os
+        >>> images, labels = tg.data.make_shapes(12, image_size=16)
         >>> folder = write_image_folder(images, labels, "shapes")
         >>> sorted(os.listdir(folder))[:2]
         ['class_00', 'class_01']
@@ -236,7 +237,7 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         int32 labels).
 
     Example:
-        >>> images, labels = make_shapes(40, image_size=16)
+        >>> images, labels = tg.data.make_shapes(40, image_size=16)
         >>> folder = write_image_folder(images, labels, "shapes")
         >>> train, val = load_images(folder, image_size=16, batch_size=8)
         >>> x, y = next(iter(train))
@@ -260,11 +261,15 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
     files, color_mode = _check_folder(directory, labels, color_mode)
     channels = 1 if color_mode == "grayscale" else 3
     split = {"validation_split": validation_split, "subset": "both"} if validation_split else {}
-    parts = keras.utils.image_dataset_from_directory(
-        os.fspath(directory), labels=labels, label_mode="int" if labels else None,
-        color_mode=color_mode, batch_size=batch_size, image_size=size,
-        shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
-        **split)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the split sizes
+        parts = keras.utils.image_dataset_from_directory(
+            os.fspath(directory), labels=labels, label_mode="int" if labels else None,
+            color_mode=color_mode, batch_size=batch_size, image_size=size,
+            shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
+            verbose=False, **split)
     parts = parts if isinstance(parts, (list, tuple)) else [parts]
     class_names = getattr(parts[0], "class_names", None)
     if labels and len(class_names) < 2:

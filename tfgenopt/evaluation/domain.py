@@ -87,6 +87,7 @@ def domain_extractor_path(images, labels=None, epochs=None, width=128, seed=0, v
         The ``.keras`` path; the JSON sidecar has the same name with ``.json``.
 
     Example:
+        >>> import os
         >>> x = np.random.default_rng(0).uniform(size=(8, 8, 8, 3))
         >>> os.path.basename(domain_extractor_path(x)).startswith("domain-autoencoder-8x8x3")
         True
@@ -106,7 +107,7 @@ def _encoder_layers(x, width, seed):
     for i, filters in enumerate((32, 64)):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
                                 kernel_initializer=init(seed=seed + i), name=f"conv_{i}")(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn_{i}")(x)  # short runs
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
     return keras.layers.Flatten(name="flatten")(x)
