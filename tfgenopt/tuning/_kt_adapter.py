@@ -144,6 +144,12 @@ class TunerHooks:
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
         return self.configure_tensorboard(callbacks, trial, execution)
 
+    def reload(self):
+        """Keras Tuner's ``reload``; a resumed search does not train the defaults trial again."""
+        super().reload()
+        if getattr(self.oracle, "trials", None) and hasattr(self.hypermodel, "_first_trial"):
+            self.hypermodel._first_trial = False
+
     def try_build(self, hp):
         """Build (and size-check) the model of ``hp``; Keras Tuner's ``_try_build``."""
         return super()._try_build(hp)
