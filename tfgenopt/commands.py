@@ -163,6 +163,8 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
         ``optimizer_steps``, ``early_stopping`` (best, wait), ``cluster``, ``out``...
 
     Example:
+        Not run as a doctest: it trains a model and writes a run folder (tests/test_cli.py runs it).
+
         >>> result = train("autoencoder", image_size=8, epochs=1, out=str(tmp), verbose=0)  # doctest: +SKIP
     """
     from tfgenopt import distribute

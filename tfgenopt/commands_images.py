@@ -56,6 +56,8 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, pa
         A JSON-able dict (``best_val_kid``, ``epochs_run``, ``stop_reason``, ``out``, ...).
 
     Example:
+        Not run as a doctest: it needs an image folder and trains a GAN (tests/test_cli_images.py runs it).
+
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
     from tfgenopt import builders, callbacks, models, plotting
@@ -123,6 +125,8 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
         The summary dict (``gan``: the training result, ``sanity_passed``).
 
     Example:
+        Not run as a doctest: it needs an image folder and trains a GAN (tests/test_cli_images.py runs it).
+
         >>> demo_images("my_images", quick=True)  # doctest: +SKIP
     """
     from tfgenopt.evaluation import check_extractor

@@ -3,7 +3,7 @@ import tfgenopt.callbacks
 import tfgenopt.plotting  # noqa: F401
 
 PROMISED = ["surface_2d", "slice_1d", "interpolate", "trajectory_surface", "hvp",
-            "hessian_eigenvalues", "hessian_trace", "gradient_norm", "sharpness",
+            "hessian_eigenvalues", "hessian_spectrum", "hessian_trace", "gradient_norm", "sharpness",
             "gradient_noise_scale", "random_direction", "random_directions",
             "normalize_direction", "direction_between", "trajectory_pca", "get_weights",
             "objective", "Objective", "probe_variables", "Game", "game", "rotation_index",

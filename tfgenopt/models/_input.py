@@ -163,8 +163,19 @@ class ArrayFitMixin(AutoExecutionMixin):
         self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
                                else batch_size)
         # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
-        # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session.
+        # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
+        # held only while fit runs, so a finished trial's model is not kept alive.
         self.fit_callbacks = tuple(callbacks or ())
+        try:
+            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                             validation_data, shuffle, class_weight, sample_weight,
+                             initial_epoch, steps_per_epoch, kwargs)
+        finally:
+            self.fit_callbacks = ()
+
+    def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+             steps_per_epoch, kwargs):
         strategy = getattr(self, "_distribute_strategy", None)  # fit runs outside its scope
         distribute.check_global_batch(batch_size, strategy)
         if strategy is not None:
