@@ -65,24 +65,11 @@ def hvp(model, data=None, vector=None, point=None, player=None, method="reverse"
 
 def _lanczos(matvec, n, k, steps, rng):
     """Top-``k`` eigenpairs of a symmetric operator by Lanczos with full reorthogonalization."""
-    steps = min(steps, n)
-    q = rng.standard_normal(n)
-    q /= np.linalg.norm(q)
-    basis, alphas, betas = [q], [], []
-    for j in range(steps):
-        w = matvec(basis[j])
-        alpha = float(w @ basis[j])
-        alphas.append(alpha)
-        q_mat = np.stack(basis)
-        for _ in range(2):  # twice is enough (Kahan): keeps the basis orthogonal
-            w = w - q_mat.T @ (q_mat @ w)
-        beta = float(np.linalg.norm(w))
-        if j == steps - 1 or beta < 1e-10 * max(1.0, abs(alpha)):
-            break
-        betas.append(beta)
-        basis.append(w / beta)
+    from tfgenopt.landscape.spectrum import lanczos_basis
+
+    alphas, betas, basis = lanczos_basis(matvec, rng.standard_normal(n), min(steps, n))
     m = len(alphas)
-    t = np.diag(alphas) + np.diag(betas[:m - 1], 1) + np.diag(betas[:m - 1], -1)
+    t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
     evals, evecs = np.linalg.eigh(t)
     order = np.argsort(evals)[::-1][:k]
     vectors = np.stack(basis[:m], axis=1) @ evecs[:, order]

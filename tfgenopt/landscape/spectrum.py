@@ -36,6 +36,16 @@ def lanczos_tridiagonal(matvec, start, steps):
         >>> np.linalg.eigvalsh(np.diag(a) + np.diag(b, 1) + np.diag(b, -1)).round(6).tolist()
         [1.0, 3.0]
     """
+    alphas, betas, _ = lanczos_basis(matvec, start, steps)
+    return alphas, betas
+
+
+def lanczos_basis(matvec, start, steps):
+    """Lanczos with full reorthogonalization: ``(alphas, betas, basis)`` (the basis as a list).
+
+    The one Lanczos loop of the package: :func:`lanczos_tridiagonal` and the top-``k``
+    eigenvalues of ``tfgenopt.landscape.curvature`` both run it.
+    """
     q = np.asarray(start, dtype=np.float64)
     q = q / np.linalg.norm(q)
     basis, alphas, betas = [q], [], []
@@ -51,7 +61,7 @@ def lanczos_tridiagonal(matvec, start, steps):
             break
         betas.append(beta)
         basis.append(w / beta)
-    return np.asarray(alphas), np.asarray(betas[:len(alphas) - 1])
+    return np.asarray(alphas), np.asarray(betas[:len(alphas) - 1]), basis[:len(alphas)]
 
 
 def _starts(n, runs, rng):
