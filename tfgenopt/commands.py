@@ -94,14 +94,20 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
     raise ValueError(f"`kind` must be one of ['autoencoder', 'gan', 'vae']; received {kind!r}.")
 
 
-def _gan_watchers(model, x_val, epochs, patience, out, seed, extractor, dataset, verbose):
-    """QualityMonitor (KID) + early stopping on ``val_kid`` + sample grids, for ``train gan``."""
+def gan_watchers(real, epochs, patience, out, seed, extractor, verbose, metrics=("fid", "kid"),
+                 value_range=None):
+    """QualityMonitor + early stopping on ``val_kid`` + sample grids: what ``train gan`` runs.
+
+    ``real`` is the held-out data (``(x, labels)`` for coverage); about 30 measurements in a long
+    run, every epoch in a short one; patience ``max(4 * every, 10)`` unless ``patience``.
+    """
     from tfgenopt import callbacks
 
-    every = max(1, epochs // 30)  # about 30 measurements in a long run, every epoch in a short one
-    quality = callbacks.QualityMonitor(
-        x_val, metrics=("fid", "kid"), every=every, n_samples=min(len(x_val), 1000), seed=seed,
-        extractor=extractor if extractor is not None else dataset)
+    every = max(1, epochs // 30)
+    n = len(real[0] if isinstance(real, tuple) else real)
+    quality = callbacks.QualityMonitor(real, metrics=metrics, every=every,
+                                       n_samples=min(n, 1000), seed=seed, extractor=extractor,
+                                       value_range=value_range)
     stopper = callbacks.EarlyStopping(monitor="val_kid", patience=patience or max(4 * every, 10),
                                       restore_best_weights=True, smoothing="ema",
                                       verbose=min(verbose, 1))
@@ -209,8 +215,9 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
     initial = model.evaluate(*val, verbose=0, return_dict=True)
     quality = None
     if kind == "gan":
-        quality, stopper, grids = _gan_watchers(model, x_val, epochs, patience, out, seed,
-                                                extractor, dataset, verbose)
+        quality, stopper, grids = gan_watchers(
+            x_val, epochs, patience, out, seed,
+            extractor if extractor is not None else dataset, verbose)
         cbs = [quality, stopper, grids]
         keys = ["d_loss", "g_loss"]
     else:

@@ -60,8 +60,9 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, pa
 
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
-    from tfgenopt import builders, callbacks, models, plotting
+    from tfgenopt import builders, models, plotting
     from tfgenopt._io import atomic_path, atomic_write_json
+    from tfgenopt.commands import gan_watchers
     from tfgenopt.data import load_images
     from tfgenopt.report import _jsonable
 
@@ -81,16 +82,10 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, pa
                        builders.dcgan_discriminator(shape, seed=seed + 1), latent_dim=100,
                        seed=seed)
     model.compile()
-    every = max(1, epochs // 30)
-    metrics = ("fid", "kid", "coverage") if labelled else ("fid", "kid")
-    quality = callbacks.QualityMonitor((x_val, y_val) if labelled else x_val, metrics=metrics,
-                                       every=every, n_samples=min(len(x_val), 1000), seed=seed,
-                                       extractor="domain", value_range=(-1.0, 1.0))
-    stopper = callbacks.EarlyStopping(monitor="val_kid", patience=patience or max(4 * every, 10),
-                                      restore_best_weights=True, smoothing="ema",
-                                      verbose=min(verbose, 1))
-    grids = callbacks.SampleGrid(every=max(every, epochs // 5), n=36, seed=seed,
-                                 out_dir=os.path.join(out, "samples"))
+    quality, stopper, grids = gan_watchers(
+        (x_val, y_val) if labelled else x_val, epochs, patience, out, seed, "domain", verbose,
+        metrics=("fid", "kid", "coverage") if labelled else ("fid", "kid"),
+        value_range=(-1.0, 1.0))
     started = time.perf_counter()
     history = model.fit(train, epochs=epochs, callbacks=[quality, stopper, grids],
                         verbose=2 if verbose else 0)

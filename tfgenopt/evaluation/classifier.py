@@ -162,20 +162,30 @@ def domain_classifier(dataset="digits", image_size=None, epochs=None, width=128,
         >>> info["val_accuracy"] > 0.97  # doctest: +SKIP
         True
     """
-    import keras
-
     dataset, image_size, epochs, width, seed = _settings(dataset, image_size, epochs, width, seed)
     path = classifier_path(dataset, image_size, epochs, width, seed)
+    model, info = load_or_train(
+        path, lambda: _train(dataset, image_size, epochs, width, seed, verbose), retrain)
+    return (model, info) if return_info else model
+
+
+def load_or_train(path, train, retrain=False):
+    """The cached ``(model, info)`` at ``path`` (and ``path``'s ``.json``), else ``train()``'s.
+
+    A trained model is written under temporary names and renamed, so concurrent processes never
+    read half a file. ``info`` gains ``path`` and ``trained`` (whether it was trained now).
+    """
+    import keras
+
     info_path = path[: -len(".keras")] + ".json"
     if not retrain and os.path.exists(path) and os.path.exists(info_path):
         model = keras.saving.load_model(path, compile=False)
         with open(info_path) as fh:
             info = json.load(fh)
         info.update(path=path, trained=False)
-        return (model, info) if return_info else model
-    model, info = _train(dataset, image_size, epochs, width, seed, verbose)
+        return model, info
+    model, info = train()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    # Write to temporary names, then rename: concurrent processes never read half a file.
     tmp = f"{path[: -len('.keras')]}.tmp{os.getpid()}"
     model.save(tmp + ".keras")
     with open(tmp + ".json", "w") as fh:
@@ -183,4 +193,4 @@ def domain_classifier(dataset="digits", image_size=None, epochs=None, width=128,
     os.replace(tmp + ".keras", path)
     os.replace(tmp + ".json", info_path)
     info.update(path=path, trained=True)
-    return (model, info) if return_info else model
+    return model, info

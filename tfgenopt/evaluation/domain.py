@@ -13,14 +13,13 @@ reloads it. Check a new extractor with :func:`tfgenopt.evaluation.check_extracto
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 
 import numpy as np
 
 from tfgenopt._validation import check_array, check_int
-from tfgenopt.evaluation.classifier import cache_dir
+from tfgenopt.evaluation.classifier import cache_dir, load_or_train
 
 __all__ = ["domain_extractor", "domain_extractor_path", "MAX_SIDE"]
 
@@ -222,29 +221,11 @@ def domain_extractor(images, labels=None, epochs=None, width=128, seed=0, value_
         >>> ext.num_classes  # doctest: +SKIP
         12
     """
-    import keras
-
     from tfgenopt.evaluation.features import FeatureExtractor
 
     x, y = _prepare(images, labels, value_range)
     epochs, width, seed = _settings(len(x), epochs, width, seed)
     path = domain_extractor_path(x, y, epochs, width, seed, value_range=(0.0, 1.0))
-    info_path = path[: -len(".keras")] + ".json"
-    if not retrain and os.path.exists(path) and os.path.exists(info_path):
-        model = keras.saving.load_model(path, compile=False)
-        with open(info_path) as fh:
-            info = json.load(fh)
-        trained = False
-    else:
-        model, info = _train(x, y, epochs, width, seed, verbose)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path[: -len('.keras')]}.tmp{os.getpid()}"
-        model.save(tmp + ".keras")
-        with open(tmp + ".json", "w") as fh:
-            json.dump(info, fh, indent=1)
-        os.replace(tmp + ".keras", path)
-        os.replace(tmp + ".json", info_path)
-        trained = True
-    info.update(path=path, trained=trained)
+    model, info = load_or_train(path, lambda: _train(x, y, epochs, width, seed, verbose), retrain)
     ext = FeatureExtractor(model, value_range=(0.0, 1.0))
     return (ext, info) if return_info else ext

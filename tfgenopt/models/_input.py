@@ -162,20 +162,6 @@ class ArrayFitMixin(AutoExecutionMixin):
         # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
         self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
                                else batch_size)
-        # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
-        # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
-        # held only while fit runs, so a finished trial's model is not kept alive.
-        self.fit_callbacks = tuple(callbacks or ())
-        try:
-            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                             validation_data, shuffle, class_weight, sample_weight,
-                             initial_epoch, steps_per_epoch, kwargs)
-        finally:
-            self.fit_callbacks = ()
-
-    def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
-             steps_per_epoch, kwargs):
         strategy = getattr(self, "_distribute_strategy", None)  # fit runs outside its scope
         distribute.check_global_batch(batch_size, strategy)
         if strategy is not None:
@@ -189,12 +175,19 @@ class ArrayFitMixin(AutoExecutionMixin):
             steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
             x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
             y, batch_size, shuffle = None, None, False
-        return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                           callbacks=callbacks, validation_split=validation_split,
-                           validation_data=validation_data, shuffle=shuffle,
-                           class_weight=class_weight, sample_weight=sample_weight,
-                           initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                           **kwargs)
+        # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
+        # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
+        # held only while fit runs, so a finished trial's model is not kept alive.
+        self.fit_callbacks = tuple(callbacks or ())
+        try:
+            return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                               callbacks=callbacks, validation_split=validation_split,
+                               validation_data=validation_data, shuffle=shuffle,
+                               class_weight=class_weight, sample_weight=sample_weight,
+                               initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                               **kwargs)
+        finally:
+            self.fit_callbacks = ()
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras' build from a first batch, skipped when everything is built already."""
