@@ -12,12 +12,15 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def _tfgenopt_cache(tmp_path_factory):
-    """Keep the extractor cache out of the home folder: one folder per test process.
+    """Keep the extractor cache out of the home folder: one folder for the whole run.
 
-    Not shared between xdist workers: two workers training the same classifier at once would
-    each hold weights that differ (in float round-off) from the file the other one wrote.
+    Shared by the xdist workers: the cache's lock (``classifier.load_or_train``) lets the first
+    worker train the digits classifier while the other waits and loads the same file.
     """
-    folder = tmp_path_factory.getbasetemp() / "tfgenopt-cache"
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this session
+    folder = root / "tfgenopt-cache"
     folder.mkdir(exist_ok=True)
     old = os.environ.get("TFGENOPT_CACHE")
     os.environ["TFGENOPT_CACHE"] = str(folder)

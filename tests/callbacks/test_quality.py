@@ -17,13 +17,10 @@ ALL_KEYS = ("val_fid", "val_kid", "val_kid_std", "val_coverage", "val_class_kl",
             "val_confidence", "val_precision", "val_recall", "val_density")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tfgenopt_cache(tmp_path_factory):
-    """The same session cache folder as tests/evaluation: the classifier trains once."""
-    folder = tmp_path_factory.getbasetemp() / "tfgenopt_cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TFGENOPT_CACHE", str(folder))
-        yield folder
+@pytest.fixture(scope="module")
+def tfgenopt_cache(_tfgenopt_cache):
+    """The run's cache folder (tests/conftest.py): the classifier trains once."""
+    return _tfgenopt_cache
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ with a JSON sidecar (validation accuracy, training time) under ``$TFGENOPT_CACHE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -172,9 +173,17 @@ def domain_classifier(dataset="digits", image_size=None, epochs=None, width=128,
 def load_or_train(path, train, retrain=False):
     """The cached ``(model, info)`` at ``path`` (and ``path``'s ``.json``), else ``train()``'s.
 
-    A trained model is written under temporary names and renamed, so concurrent processes never
-    read half a file. ``info`` gains ``path`` and ``trained`` (whether it was trained now).
+    Processes sharing the cache train a missing model once: the first takes a lock file beside
+    ``path`` (POSIX ``flock``) and trains, the others wait and load what it wrote. The model is
+    written under temporary names and renamed, so no process reads half a file. ``info`` gains
+    ``path`` and ``trained`` (whether this call trained it).
     """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with _locked(path[: -len(".keras")] + ".lock"):
+        return _load_or_train(path, train, retrain)
+
+
+def _load_or_train(path, train, retrain):
     import keras
 
     info_path = path[: -len(".keras")] + ".json"
@@ -185,7 +194,6 @@ def load_or_train(path, train, retrain=False):
         info.update(path=path, trained=False)
         return model, info
     model, info = train()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path[: -len('.keras')]}.tmp{os.getpid()}"
     model.save(tmp + ".keras")
     with open(tmp + ".json", "w") as fh:
@@ -194,3 +202,19 @@ def load_or_train(path, train, retrain=False):
     os.replace(tmp + ".json", info_path)
     info.update(path=path, trained=True)
     return model, info
+
+
+@contextlib.contextmanager
+def _locked(lock_path):
+    """An exclusive ``flock`` on ``lock_path`` (no lock where ``fcntl`` is missing: Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
