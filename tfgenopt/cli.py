@@ -92,8 +92,9 @@ def build_parser():
     p.add_argument("kind", choices=MODEL_KINDS)
     _data_args(p, image_size=None)  # None: 28 for --dataset, 32 for --images
     p.add_argument("--images", default=None, metavar="DIR",
-                   help="gan only: train the DCGAN default recipe on a folder of images (one "
-                        "subfolder per class) instead of --dataset; quality on a domain extractor")
+                   help="gan only: train the DCGAN builders with the recipe (and its flags "
+                        "below) on a folder of images (one subfolder per class) instead of "
+                        "--dataset; quality on a domain extractor; writes report.html")
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--optimizer", default=None,
@@ -177,7 +178,7 @@ def _cmd_demo(args):
         summary = demo_images(args.images, out=args.out, image_size=args.image_size,
                               epochs=args.epochs, seed=args.seed, quick=args.quick,
                               verbose=args.verbose)
-        print(f"out: {args.out}  sanity suite passed: {summary['sanity_passed']}  "
+        print(f"report: {summary['report']}  sanity suite passed: {summary['sanity_passed']}  "
               f"stop: {summary['gan']['stop_reason']}")
         return 0
     from tfgenopt.demo import run_demo
@@ -192,6 +193,9 @@ def _cmd_train(args):
     if args.images:
         if args.kind != "gan":
             raise UsageError(f"--images trains `gan` only; received kind {args.kind!r}.")
+        if args.workers > 1 or args.backup_dir or os.environ.get("TF_CONFIG"):
+            raise UsageError("--images trains in one process without backups: --workers, "
+                             "--backup-dir and TF_CONFIG apply to --dataset runs only.")
         from tfgenopt.commands_images import train_gan_images
 
         options = _options(args)

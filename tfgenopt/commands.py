@@ -16,7 +16,7 @@ import numpy as np
 from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
 from tfgenopt._io import atomic_path, atomic_write_json
 
-__all__ = ["make_model", "train", "lr_find_command", "landscape_command"]
+__all__ = ["make_model", "recipe_gan", "train", "lr_find_command", "landscape_command"]
 
 
 def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
@@ -56,18 +56,9 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
 
     if kind == "gan":
         latent = latent_dim or 100
-        model = models.GAN(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
-                           builders.dense_discriminator(input_dim, seed=seed + 1),
-                           latent_dim=latent, seed=seed,
-                           **({} if ema is None else {"ema": ema or None}))
-        given = {} if loss is None else {"loss": loss}
-        if optimizer is not None:
-            _check_optimizer_name(optimizer)
-            given.update(d_optimizer=optimizer, g_optimizer=optimizer)
-        model.compile(**given)
-        if lr is not None:
-            model.d_optimizer.learning_rate = model.g_optimizer.learning_rate = float(lr)
-        return model
+        return recipe_gan(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
+                          builders.dense_discriminator(input_dim, seed=seed + 1), latent,
+                          optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
     optimizer = optimizer or "adam"
 
     def opt(default_lr, **kwargs):
@@ -92,6 +83,36 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
         model.compile(opt(1e-3))
         return model
     raise ValueError(f"`kind` must be one of ['autoencoder', 'gan', 'vae']; received {kind!r}.")
+
+
+def recipe_gan(generator, discriminator, latent_dim, optimizer=None, lr=None, loss=None,
+               ema=None, seed=0):
+    """``GAN(generator, discriminator)`` compiled with the default recipe and the overrides given.
+
+    What ``train gan`` builds (dense networks on ``--dataset``, DCGAN ones on ``--images``):
+    ``GAN.compile()``'s measured recipe, where only the arguments that are not None change it:
+    ``optimizer`` (a ``keras.optimizers`` name for both players, at the recipe's rates), ``lr``
+    (both players' rate), ``loss``, ``ema`` (the generator EMA decay; 0 turns it off).
+
+    Example:
+        >>> from tfgenopt import builders
+        >>> gan = recipe_gan(builders.dense_generator(8, output_dim=64),
+        ...                  builders.dense_discriminator(64), 8, lr=2e-4)
+        >>> float(gan.d_optimizer.learning_rate) == float(gan.g_optimizer.learning_rate) == 2e-4
+        True
+    """
+    from tfgenopt import models
+
+    model = models.GAN(generator, discriminator, latent_dim=latent_dim, seed=seed,
+                       **({} if ema is None else {"ema": ema or None}))
+    given = {} if loss is None else {"loss": loss}
+    if optimizer is not None:
+        _check_optimizer_name(optimizer)
+        given.update(d_optimizer=optimizer, g_optimizer=optimizer)
+    model.compile(**given)
+    if lr is not None:
+        model.d_optimizer.learning_rate = model.g_optimizer.learning_rate = float(lr)
+    return model
 
 
 def gan_watchers(real, epochs, patience, out, seed, extractor, verbose, metrics=("fid", "kid"),

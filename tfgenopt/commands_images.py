@@ -9,7 +9,6 @@ quality is measured on the *domain* extractor trained on the validation images
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -39,32 +38,37 @@ def _val_arrays(ds, labelled):
     return np.concatenate(xs), (np.concatenate(ys) if labelled else None)
 
 
-def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, patience=None,
+def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, optimizer=None,
+                     lr=None, loss=None, ema=None, latent_dim=None, patience=None,
                      out="runs/train", verbose=1, **_ignored):
-    """Train the default DCGAN recipe on an image folder; save the model, curves and samples.
+    """Train the default DCGAN recipe on an image folder; save the model, curves, samples, report.
 
     Args:
         images: the folder (one subfolder per class, or images directly).
         image_size: side the images are resized to: 8, 16, 28, 32 or 64.
         seed: seed of the split, the shuffle, the weights and the noise.
         epochs, batch_size: the budget.
+        optimizer, lr, loss, ema, latent_dim: overrides of ``GAN.compile()``'s recipe, as for
+            ``train gan`` on a dataset (:func:`tfgenopt.commands.recipe_gan`; None: the default).
         patience: early-stopping patience on ``val_kid`` (None: ``max(4 * every, 10)``).
-        out: output folder (``model.keras``, ``history.json``, ``samples.png``, ``quality.png``).
+        out: output folder (``model.keras``, ``history.json``, ``samples.png``, ``quality.png``,
+            ``curves.png``, ``report.html`` with ``summary.json``).
         verbose: 0 silent, 1 or 2 Keras' line per epoch.
 
     Returns:
-        A JSON-able dict (``best_val_kid``, ``epochs_run``, ``stop_reason``, ``out``, ...).
+        A JSON-able dict (``best_val_kid``, ``epochs_run``, ``stop_reason``, ``report``, ``out``,
+        ...).
 
     Example:
         Not run as a doctest: it needs an image folder and trains a GAN (tests/test_cli_images.py runs it).
 
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
-    from tfgenopt import builders, models, plotting
+    from tfgenopt import builders, plotting, report
     from tfgenopt._io import atomic_path, atomic_write_json
-    from tfgenopt.commands import gan_watchers
+    from tfgenopt.commands import gan_watchers, recipe_gan
     from tfgenopt.data import load_images
-    from tfgenopt.report import _jsonable
+    from tfgenopt.data.folders import _image_files
 
     _check_size(image_size)
     images = os.fspath(images)
@@ -78,10 +82,10 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, pa
                          "20 images are needed.")
     os.makedirs(out, exist_ok=True)
     shape = (image_size, image_size, int(x_val.shape[-1]))
-    model = models.GAN(builders.dcgan_generator(100, shape, seed=seed),
-                       builders.dcgan_discriminator(shape, seed=seed + 1), latent_dim=100,
-                       seed=seed)
-    model.compile()
+    latent = latent_dim or 100
+    model = recipe_gan(builders.dcgan_generator(latent, shape, seed=seed),
+                       builders.dcgan_discriminator(shape, seed=seed + 1), latent,
+                       optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
     quality, stopper, grids = gan_watchers(
         (x_val, y_val) if labelled else x_val, epochs, patience, out, seed, "domain", verbose,
         metrics=("fid", "kid", "coverage") if labelled else ("fid", "kid"),
@@ -92,19 +96,34 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, pa
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    atomic_write_json(os.path.join(out, "history.json"), _jsonable(history.history), indent=2)
+    whole = report._jsonable(history.history)
+    atomic_write_json(os.path.join(out, "history.json"), whole, indent=2)
     samples = (model.generate(36, seed=seed) + 1.0) / 2.0
     plotting.save_figure(plotting.plot_image_grid(samples, value_range=(0, 1),
                                                   title="final samples"),
                          os.path.join(out, "samples.png"))
+    plotting.save_figure(plotting.plot_history(whole, keys=["d_loss", "g_loss"], title="gan"),
+                         os.path.join(out, "curves.png"))
+    figures = []
     if quality.history:
         plotting.save_figure(plotting.plot_quality(quality, title="sample quality (domain)"),
                              os.path.join(out, "quality.png"))
+        figures.append({"path": "quality.png", "caption": "FID and KID of the samples on the "
+                        "domain extractor trained on the held-out images (lower is better)."})
+    figures.append({"path": "curves.png", "caption": "Training losses per epoch."})
+    n_classes = int(len(np.unique(y_val))) if labelled else None
+    data = report.describe_data(os.path.basename(os.path.normpath(images)) or images,
+                                len(_image_files(images)[0]) - len(x_val), len(x_val), shape,
+                                n_classes)
+    page = report.write_training_report(
+        out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
+        x_real=x_val, num_classes=n_classes, figures=figures, sample_grid=grids,
+        title=f"tfgenopt train gan --images {images}")
     kid = quality.history.get("val_kid") or [float("nan")]
     return {"images": images, "image_shape": list(shape), "labelled": labelled,
             "n_val": int(len(x_val)), "best_val_kid": float(np.nanmin(kid)),
             "epochs_run": len(history.history["d_loss"]), "wall_s": round(wall, 1),
-            "stop_reason": getattr(model, "stop_reason", None), "out": out,
+            "stop_reason": getattr(model, "stop_reason", None), "report": page, "out": out,
             "_x_val": x_val, "_y_val": y_val}
 
 
@@ -112,9 +131,10 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
                 verbose=1, **_ignored):
     """The demo on an image folder: train (``train_gan_images``), then the sanity suite.
 
-    Writes what ``train_gan_images`` writes plus ``sanity.md`` (the table of
-    ``tfgenopt.evaluation.check_extractor`` for the domain extractor on the validation images)
-    and ``summary.json``.
+    Writes what ``train_gan_images`` writes (``report.html``: samples across epochs, quality and
+    loss curves) plus the table of ``tfgenopt.evaluation.check_extractor`` for the domain
+    extractor on the validation images, as ``sanity.md`` and as a section of ``report.html``;
+    ``summary.json`` gets ``sanity_passed`` and each check's verdict.
 
     Returns:
         The summary dict (``gan``: the training result, ``sanity_passed``).
@@ -124,6 +144,7 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
 
         >>> demo_images("my_images", quick=True)  # doctest: +SKIP
     """
+    from tfgenopt import report
     from tfgenopt.evaluation import check_extractor
 
     epochs = epochs or (2 if quick else 40)
@@ -136,6 +157,19 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
     with open(os.path.join(out, "sanity.md"), "w") as fh:
         fh.write("# Metric sanity suite (domain extractor)\n\n" + str(check) + "\n")
     summary = {"gan": result, "sanity_passed": check.passed, "sanity": check.checks}
-    with open(os.path.join(out, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2, default=str)
+    page = report.read_summary(out)  # the training report, plus the sanity table
+    verdicts = {True: "passed", False: "FAILED", None: "skipped (no labels)"}
+    page["sections"].append({
+        "title": "Can the quality numbers be trusted? (metric sanity suite)", "nav": "sanity",
+        "text": ("FID and KID of the held-out images against themselves, damaged step by step, "
+                 "on the domain extractor. A trustworthy extractor gives numbers that grow at "
+                 "every step. Overall: " + ("passed." if check.passed else "FAILED: read the "
+                                            "quality curves above with care.")),
+        "table": [{"check": r["check"], "level": r["level"], "FID": r["fid"], "KID": r["kid"],
+                   "check passed": verdicts[check.checks.get(r["check"])]} for r in check.rows],
+        "table_caption": "noise: Gaussian pixel noise std (pixels in [0, 1]); blur: Gaussian "
+                         "blur std in pixels; drop_classes: classes left out of the sample."})
+    page.update(sanity_passed=check.passed, sanity=check.checks)
+    report.write_summary(out, page)
+    summary["report"] = report.build_report(out)
     return summary

@@ -174,13 +174,13 @@ def _train(x, y, epochs, width, seed, verbose):
         model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         model.fit(as_dataset(x[train], y[train], batch_size=batch, seed=seed), epochs=epochs,
-                  verbose=verbose)
+                  shuffle=False, verbose=verbose)  # the dataset reshuffles itself
         score = {"val_accuracy": float(model.evaluate(x[val], y[val], verbose=0)[1])}
     else:
         model, ae = _autoencoder(x.shape[1:], width, seed)
         ae.compile(keras.optimizers.Adam(lr), "mse")
         ae.fit(as_dataset(x[train], x[train], batch_size=batch, seed=seed), epochs=epochs,
-               verbose=verbose)
+               shuffle=False, verbose=verbose)
         score = {"val_mse": float(ae.evaluate(x[val], x[val], verbose=0))}
     info = {"kind": "classifier" if y is not None else "autoencoder", "epochs": epochs,
             "width": width, "seed": seed, "n_train": int(len(train)), "n_val": int(len(val)),

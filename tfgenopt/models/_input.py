@@ -175,6 +175,8 @@ class ArrayFitMixin(AutoExecutionMixin):
             steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
             x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
             y, batch_size, shuffle = None, None, False
+        elif type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
+            shuffle = False  # a dataset orders itself; Keras would warn that it ignores shuffle
         # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
         # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
         # held only while fit runs, so a finished trial's model is not kept alive.
