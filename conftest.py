@@ -54,6 +54,24 @@ def _vae():
 _BUILDERS = {"gan": _gan, "vae": _vae}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _lean_graphs():
+    """Grappler's graph rewrites off in the test processes (the tests and the doctests).
+
+    The suite traces hundreds of tiny models and runs each for a few steps, where rewriting
+    every new graph costs more than it saves (8-16% of a test file's time, measured). Results
+    do not depend on it; the product's defaults and the benchmarks (``benchmarks/``) keep
+    TensorFlow's optimizer on, and ``TFGENOPT_TEST_GRAPPLER=1`` runs the suite with it.
+    """
+    if os.environ.get("TFGENOPT_TEST_GRAPPLER") == "1":  # to compare: run with it on
+        yield
+        return
+    import tensorflow as tf
+
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _doctest_names(request):
     """Fill ``doctest_namespace`` for a doctest item (other tests are left alone)."""

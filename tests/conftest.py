@@ -1,11 +1,15 @@
-"""Shared test settings: quiet TensorFlow, headless matplotlib, deterministic seeds."""
+"""Shared test settings: quiet TensorFlow, headless matplotlib, deterministic seeds.
+
+Nothing here imports TensorFlow at module level: under pytest-xdist the controlling process
+loads this file too, and only the workers run tests (an import there costs ~10 s of CPU that
+the workers would otherwise have).
+"""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -40,6 +44,8 @@ def _seed_everything():
     which costs 0.3-1 s of CPU per test once TensorFlow is loaded (a few minutes over the
     suite); Python's own collector still frees cycles as the run goes.
     """
+    import keras
+
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session(free_memory=False)

@@ -34,53 +34,81 @@ def _python(code, env=None):
     return out
 
 
-def test_import_keeps_a_notebook_users_inline_backend():
-    out = _python("import matplotlib\n"
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """One fresh Python process, as a notebook user's: the properties the tests below read.
+
+    It runs as a console script would (``sys.argv[0]`` is ``/usr/bin/tfgenopt``: the import
+    used to defer the submodules there), selects the notebook's inline backend and imports
+    pyplot before anything else, imports TensorFlow, Keras and Keras Tuner (they may set
+    variables of their own), then ``import tfgenopt`` and, before any tfgenopt name is touched,
+    ``keras.saving.load_model`` of a GAN saved by this process; then every public submodule.
+    """
+    import tfgenopt as tg
+
+    path = tmp_path_factory.mktemp("fresh") / "gan.keras"
+    g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=64)
+    d = tg.builders.dense_discriminator(input_dim=64, hidden=(8,))
+    gan = tg.models.GAN(g, d, latent_dim=4)
+    gan.compile()
+    gan.save(path)
+    out = _python("import sys; sys.argv = ['/usr/bin/tfgenopt', 'demo']\n"
+                  "import json, os, matplotlib\n"
                   f"matplotlib.use({INLINE!r})\n"
-                  "import matplotlib.pyplot\n"
+                  "import matplotlib.pyplot as plt\n"
+                  "import tensorflow, keras, keras_tuner\n"
+                  "before = dict(os.environ)\n"
+                  "import tfgenopt\n"
+                  "tf_loaded = 'tensorflow' in sys.modules\n"
+                  "tuning_loaded = 'tfgenopt.tuning' in sys.modules\n"
+                  "registered = keras.saving.get_registered_object('tfgenopt>GAN') is "
+                  "tfgenopt.models.GAN\n"
+                  f"loaded = type(keras.saving.load_model({str(path)!r})).__name__\n"
+                  "backend_after_import = matplotlib.get_backend()\n"
                   + IMPORT_ALL +
+                  "after = dict(os.environ)\n"
                   "fig = tfgenopt.plotting.plot_schedule(lambda step: 0.1, 5)\n"
-                  "print(matplotlib.get_backend(), type(fig).__mro__[1].__name__)\n")
-    assert out.stdout.split() == [INLINE, "Figure"]
+                  "print(json.dumps({'backend': matplotlib.get_backend(),\n"
+                  "    'backend_after_import': backend_after_import,\n"
+                  "    'figure_base': type(fig).__mro__[1].__name__,\n"
+                  "    'environ_changes': {k: [before.get(k), after.get(k)] for k in\n"
+                  "                        set(before) | set(after) if before.get(k) != after.get(k)},\n"
+                  "    'pyplot_figures': plt.get_fignums(),\n"
+                  "    'renders_png': fig._repr_png_()[:4] == b'\\x89PNG',\n"
+                  "    'loaded': loaded, 'tensorflow': tf_loaded, 'tuning': tuning_loaded,\n"
+                  "    'registered': registered}))\n")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def test_import_keeps_a_notebook_users_inline_backend(fresh):
+    assert fresh["backend_after_import"] == fresh["backend"] == INLINE
+    assert fresh["figure_base"] == "Figure"
+
+
+def test_import_leaves_os_environ_unchanged(fresh):
+    assert fresh["environ_changes"] == {}
+
+
+def test_keras_load_model_works_right_after_import_tfgenopt(fresh):
+    assert fresh["loaded"] == "GAN"  # no tfgenopt name touched before load_model
+
+
+def test_import_is_the_same_in_the_command_lines_process(fresh):
+    # It used to defer the submodules when sys.argv[0] was the console script.
+    assert fresh["tensorflow"] and fresh["tuning"] and fresh["registered"]
+
+
+def test_figures_are_not_registered_with_pyplot(fresh):
+    # Keras imports pyplot itself; our figures must stay out of its registry (never auto-shown,
+    # never leaked) and render on their own.
+    assert fresh["pyplot_figures"] == [] and fresh["renders_png"]
+
+
+@pytest.mark.slow  # a fresh process of its own: the fixture above checks the same backend
 def test_the_issue_one_liner_prints_the_inline_backend():
     out = _python("import matplotlib; matplotlib.use('module://matplotlib_inline.backend_inline');"
                   " import tfgenopt; print(matplotlib.get_backend())")
     assert out.stdout.strip() == INLINE
-
-
-def test_import_leaves_os_environ_unchanged():
-    # TensorFlow, Keras and Keras Tuner may set variables of their own: import them first.
-    out = _python("import os, json\n"
-                  "import tensorflow, keras, keras_tuner, matplotlib\n"
-                  "before = dict(os.environ)\n"
-                  + IMPORT_ALL +
-                  "after = dict(os.environ)\n"
-                  "print(json.dumps({k: [before.get(k), after.get(k)] for k in set(before) | "
-                  "set(after) if before.get(k) != after.get(k)}))\n")
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
-
-
-def test_keras_load_model_works_right_after_import_tfgenopt(tmp_path):
-    path = tmp_path / "gan.keras"
-    _python("import tfgenopt as tg\n"
-            "g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=64)\n"
-            "d = tg.builders.dense_discriminator(input_dim=64, hidden=(8,))\n"
-            "gan = tg.models.GAN(g, d, latent_dim=4); gan.compile()\n"
-            f"gan.save({str(path)!r})\n")
-    out = _python("import keras, tfgenopt\n"  # a fresh process: no tfgenopt name touched
-                  f"print(type(keras.saving.load_model({str(path)!r})).__name__)")
-    assert out.stdout.strip().splitlines()[-1] == "GAN"
-
-
-def test_import_is_the_same_in_the_command_lines_process():
-    # It used to defer the submodules when sys.argv[0] was the console script.
-    out = _python("import sys; sys.argv = ['/usr/bin/tfgenopt', 'demo']\n"
-                  "import keras, tfgenopt\n"
-                  "print('tensorflow' in sys.modules, 'tfgenopt.tuning' in sys.modules,\n"
-                  "      keras.saving.get_registered_object('tfgenopt>GAN') is tfgenopt.models.GAN)")
-    assert out.stdout.split() == ["True", "True", "True"]
 
 
 def test_the_command_entry_imports_tensorflow_before_tfgenopt():
@@ -91,19 +119,10 @@ def test_the_command_entry_imports_tensorflow_before_tfgenopt():
     assert out.stdout.split() == ["False", "False", "False", "True"]
 
 
-def test_figures_are_not_registered_with_pyplot():
-    # Keras imports pyplot itself; our figures must stay out of its registry (never auto-shown,
-    # never leaked) and render on their own.
-    out = _python(IMPORT_ALL +
-                  "import matplotlib.pyplot as plt\n"
-                  "fig = tfgenopt.plotting.plot_schedule(lambda step: 0.1, 5)\n"
-                  "print(plt.get_fignums(), fig._repr_png_()[:4] == b'\\x89PNG')")
-    assert out.stdout.split() == ["[]", "True"]
-
-
-@pytest.mark.parametrize("argv", [["--version"],
-                                  ["train", "autoencoder", "--image-size", "8", "--epochs", "1",
-                                   "-v", "0"]], ids=["version", "train"])
+@pytest.mark.parametrize("argv", [
+    pytest.param(["--version"], id="version", marks=[pytest.mark.slow]),  # train's start-up is the same
+    pytest.param(["train", "autoencoder", "--image-size", "8", "--epochs", "1", "-v", "0"],
+                 id="train")])
 def test_cli_prints_no_cuda_lines_without_a_gpu(argv, tmp_path):
     # `python -m _tfgenopt_entry` is what the `tfgenopt` console script runs.
     env = _env(CUDA_VISIBLE_DEVICES="")

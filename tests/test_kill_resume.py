@@ -77,7 +77,7 @@ def result_of(stdout):
 
 
 class TestTrainResumes:
-    EPOCHS = 4
+    EPOCHS = 3
 
     @pytest.fixture(scope="class", autouse=True)
     def _warm_quality_classifier(self):
@@ -186,7 +186,8 @@ figures = false
 """
 
 
-class TestTuneResumes:
+@pytest.mark.slow  # a killed search process and two searches (tests/tuning/test_search.py
+class TestTuneResumes:  # ::TestResume resumes an interrupted search in make test)
     TRIALS = 3
 
     def config(self, tmp_path, name):

@@ -1,8 +1,8 @@
 """The Colab notebooks: built from notebooks/notebooks_src.py, stripped, and executed quickly.
 
 Every notebook's code runs in quick mode in the test process (TensorFlow is already loaded
-there, so no kernel start-up); the first one also runs in a real Jupyter kernel through
-nbclient, and ``make bench`` (``-m slow``) runs all six in a kernel.
+there, so no kernel start-up); ``make bench`` (``-m slow``) runs all six in a real Jupyter
+kernel through nbclient.
 """
 
 import json
@@ -48,12 +48,8 @@ def test_notebook_code_runs_in_quick_mode(path, tmp_path, monkeypatch, capsys):
     assert "quick: True" in capsys.readouterr().out
 
 
-def _kernel_case(path):
-    marks = [] if path.name.startswith("01") else [pytest.mark.slow]
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_kernel_case(p) for p in NOTEBOOKS])
+@pytest.mark.slow  # a Jupyter kernel per notebook; make test runs their code in-process
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_in_a_kernel_in_quick_mode(path, tmp_path, monkeypatch):
     import nbclient
     import nbformat

@@ -3,7 +3,7 @@
 A copy of the page gets a small script that measures the laid-out DOM after every image has
 loaded and writes the numbers as JSON into the page; ``chromium --headless --dump-dom`` prints
 the page and the test reads them back. Skipped (with the reason in ``-ra``'s summary) when no
-Chromium is installed: ``apt-get install chromium`` (``.ci/run`` does it).
+Chromium is installed (``apt-get install chromium``); ``.ci/run`` runs ``make test`` only.
 """
 
 import html

@@ -71,6 +71,7 @@ class TestEnvironment:
             assert distributed.free_port() != held.getsockname()[1]
 
 
+@pytest.mark.slow  # a chief and two worker processes, each starting TensorFlow
 class TestChiefAndWorkers:
     def test_two_workers_share_the_trials_each_run_once(self, tmp_path):
         cfg = tmp_path / "dist.toml"

@@ -43,10 +43,10 @@ def gan_config(recipe):
 def test_gan_hypermodel_searches_with_the_unspecified_objective(digits, quality, tmp_path):
     x, xv = digits
     hm = GANHyperModel(64, overrides=TINY_NETS, seed=0, quality=quality)
-    tuner = keras_tuner.RandomSearch(hm, max_trials=3, directory=tmp_path, seed=0)
+    tuner = keras_tuner.RandomSearch(hm, max_trials=2, directory=tmp_path, seed=0)
     tuner.search(x, validation_data=(xv,), epochs=2, verbose=0)
     done = trials(tuner)
-    assert [t.status for t in done] == ["COMPLETED"] * 3
+    assert [t.status for t in done] == ["COMPLETED"] * 2
     assert all(np.isfinite(t.score) for t in done)
     # Trial 0 is the measured default recipe, r1 included.
     first = done[0].hyperparameters
@@ -54,7 +54,7 @@ def test_gan_hypermodel_searches_with_the_unspecified_objective(digits, quality,
     assert first.values["r1"] == 1.0 and first.values["ema"] == 0.999
     assert gan_config(hm.build(first).recipe) == gan_config(tg.models.GANRecipe())
     assert tuner.oracle.get_best_trials(1)[0].score <= done[0].score
-    assert len({tuple(sorted(t.hyperparameters.values.items())) for t in done}) == 3
+    assert len({tuple(sorted(t.hyperparameters.values.items())) for t in done}) == 2
 
 
 @pytest.mark.slow  # 6 s CPU; the unspecified-objective search above covers the fit path
