@@ -23,7 +23,7 @@ def shapes_extractor(shapes16, tfgenopt_cache):
 
 @pytest.fixture(scope="session")
 def digits_extractor(tfgenopt_cache):
-    x, y = tg.data.load_digits(validation_split=0, return_labels=True)
+    x, y = tg.data.load_digits(image_size=16, validation_split=0, return_labels=True)
     return x, y, tg.evaluation.domain_extractor(x, y, epochs=4)
 
 

@@ -158,6 +158,26 @@ class TestNoRetracing:
         assert first >= 1
         assert spy.seen == [(E.AUTO_STEPS, first)] * 5
 
+    def test_the_first_fit_traces_the_step_once(self, x):
+        # Keras defers the optimizer's slot variables to the first trace, and a tf.function
+        # that creates variables is traced twice; the optimizer is built before fit instead.
+        from tfgenopt.models._input import FunctionalModel
+
+        models = []
+        for base in (FunctionalModel, VAE, GAN):
+            Traced, traces = tracing(base)
+            if base is FunctionalModel:
+                inputs = keras.Input((6,))
+                model = Traced(inputs, keras.layers.Dense(6)(keras.layers.Dense(3)(inputs)))
+                model.compile(keras.optimizers.Adam(1e-3), "mse")
+                model.fit(x, x, batch_size=BATCH, verbose=0)
+            else:
+                model = (small_vae if base is VAE else small_gan)()
+                model.__class__ = Traced
+                model.fit(x, batch_size=BATCH, verbose=0)
+            models.append((base.__name__, len(traces)))
+        assert models == [("FunctionalModel", 1), ("VAE", 1), ("GAN", 1)]
+
     def test_switching_between_per_batch_and_auto_reuses_each_compiled_function(self, x):
         Traced, traces = tracing(GAN)
         gan = small_gan()

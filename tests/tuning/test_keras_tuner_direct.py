@@ -104,12 +104,12 @@ class _Scripted(keras.callbacks.Callback):
 def test_a_search_never_ends_worse_than_its_first_trial_the_defaults(digits, tmp_path):
     x, xv = digits
     hm = AutoencoderHyperModel(64, overrides={"units": [8, 16], "latent_dim": [4], "depth": 1})
-    tuner = keras_tuner.RandomSearch(hm, objective="val_loss", max_trials=3,
+    tuner = keras_tuner.RandomSearch(hm, objective="val_loss", max_trials=2,
                                      directory=tmp_path, seed=0)
     tuner.search(x, validation_data=(xv,), epochs=1, verbose=0,
-                 callbacks=[_Scripted([0.2, 0.5, 0.4])])  # every random trial does worse
+                 callbacks=[_Scripted([0.2, 0.5])])  # the random trial does worse
     done = trials(tuner)
-    assert [t.score for t in done] == [0.2, 0.5, 0.4]
+    assert [t.score for t in done] == [0.2, 0.5]
     assert {k: done[0].hyperparameters.values[k] for k in hm.defaults()} == hm.defaults()
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.trial_id == done[0].trial_id and best.score <= min(t.score for t in done)

@@ -192,8 +192,20 @@ class ArrayFitMixin(AutoExecutionMixin):
             self.fit_callbacks = ()
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras' build from a first batch, skipped when everything is built already."""
-        if getattr(self, "_distribute_strategy", None) is not None and _is_built(self):
+        """Keras' build from a first batch, skipped when everything is built already.
+
+        Without a strategy Keras defers every build to the first trace of the train function,
+        where the optimizer then creates its slot variables, and a ``tf.function`` that creates
+        variables is traced twice. Building the (single) optimizer first, once the layers are
+        built, makes the first ``fit`` trace its step once.
+        """
+        if getattr(self, "_distribute_strategy", None) is None:
+            opt = getattr(self, "optimizer", None)
+            if (opt is not None and not opt.built
+                    and all(layer.built for layer in self._flatten_layers())):
+                opt.build(self.trainable_variables)
+            return None
+        if _is_built(self):
             return None
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
