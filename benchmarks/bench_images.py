@@ -15,6 +15,8 @@ Recipes, both on the same networks (``dcgan_generator`` / ``dcgan_discriminator`
 (32, 32, 3) with ``--base-filters``; the builders' default is 64):
 * ``default``: ``tg.models.GAN(g, d, latent_dim=100)`` + ``compile()`` on ``load_images``
   batches in [-1, 1] (tanh output, the builders' default), batch 64;
+* ``default_mbstd`` / ``default_r1x10`` (candidates, only with ``--recipes``): ``default`` with
+  a minibatch-std layer in D / with ``r1=10``;
 * ``keras_io``: the keras.io "DCGAN overriding train_step" example's recipe: its train_step
   (``benchmarks/_keras_io_gan.py``: fake labelled 1, real 0, 0.05 label noise, BCE), Adam 1e-4
   for both networks, data in [0, 1] with a sigmoid output, batch 64, latent 100.
@@ -51,6 +53,12 @@ N_IMAGES = 5000
 N_SAMPLES = 2000
 MIN_SHARE = 0.02
 RECIPES = ("default", "keras_io")
+# Candidate RGB recipes (run with --recipes; not in the default comparison): the default
+# recipe plus one change each.
+VARIANTS = {
+    "default_mbstd": {"d": {"minibatch_std": True}},  # D sees each batch's spread
+    "default_r1x10": {"compile": {"r1": 10.0}},  # a stronger R1
+}
 
 
 def folder(root, n=N_IMAGES, size=32):
@@ -74,7 +82,9 @@ def build(recipe, seed, base_filters):
     act = "sigmoid" if recipe == "keras_io" else "tanh"
     g = tg.builders.dcgan_generator(latent_dim=LATENT, image_shape=shape, output_activation=act,
                                     base_filters=base_filters, seed=seed)
-    d = tg.builders.dcgan_discriminator(image_shape=shape, base_filters=base_filters, seed=seed)
+    variant = VARIANTS.get(recipe, {})
+    d = tg.builders.dcgan_discriminator(image_shape=shape, base_filters=base_filters, seed=seed,
+                                        **variant.get("d", {}))
     if recipe == "keras_io":
         from _keras_io_gan import KerasIOGAN
 
@@ -82,7 +92,7 @@ def build(recipe, seed, base_filters):
         model.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
         return model
     model = tg.models.GAN(g, d, latent_dim=LATENT, seed=seed)
-    model.compile()
+    model.compile(**variant.get("compile", {}))
     return model
 
 
