@@ -15,8 +15,9 @@ Recipes, both on the same networks (``dcgan_generator`` / ``dcgan_discriminator`
 (32, 32, 3) with ``--base-filters``; the builders' default is 64):
 * ``default``: ``tg.models.GAN(g, d, latent_dim=100)`` + ``compile()`` on ``load_images``
   batches in [-1, 1] (tanh output, the builders' default), batch 64;
-* ``default_mbstd`` / ``default_r1x10`` (candidates, only with ``--recipes``): ``default`` with
-  a minibatch-std layer in D / with ``r1=10``;
+* ``default_mbstd`` / ``default_r1x10`` / ``default_noema`` (candidates, only with
+  ``--recipes``): ``default`` with a minibatch-std layer in D / with ``r1=10`` / without the
+  EMA generator;
 * ``keras_io``: the keras.io "DCGAN overriding train_step" example's recipe: its train_step
   (``benchmarks/_keras_io_gan.py``: fake labelled 1, real 0, 0.05 label noise, BCE), Adam 1e-4
   for both networks, data in [0, 1] with a sigmoid output, batch 64, latent 100.
@@ -58,6 +59,7 @@ RECIPES = ("default", "keras_io")
 VARIANTS = {
     "default_mbstd": {"d": {"minibatch_std": True}},  # D sees each batch's spread
     "default_r1x10": {"compile": {"r1": 10.0}},  # a stronger R1
+    "default_noema": {"gan": {"ema": None}},  # samples from the trained generator itself
 }
 
 
@@ -91,7 +93,7 @@ def build(recipe, seed, base_filters):
         model = KerasIOGAN(g, d, LATENT, seed=seed)
         model.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
         return model
-    model = tg.models.GAN(g, d, latent_dim=LATENT, seed=seed)
+    model = tg.models.GAN(g, d, latent_dim=LATENT, seed=seed, **variant.get("gan", {}))
     model.compile(**variant.get("compile", {}))
     return model
 
