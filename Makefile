@@ -12,8 +12,6 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --no-compile --disable-pip-version-check -e ".[dev,bench]"
-	# Byte-compile the big packages once, in parallel, instead of in every first test process.
-	$(PY) -c "import compileall, os, sysconfig; p = sysconfig.get_paths()['purelib']; [compileall.compile_dir(os.path.join(p, d), quiet=2, workers=0) for d in ('tensorflow', 'keras', 'keras_tuner', 'tensorboard', 'matplotlib', 'numpy', 'scipy', 'sklearn', '_pytest', 'IPython') if os.path.isdir(os.path.join(p, d))]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
