@@ -39,6 +39,13 @@ def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, ste
     return x.nbytes + (0 if y is None else y.nbytes) <= MAX_BYTES
 
 
+def _is_dataset(x):
+    """A ``tf.data.Dataset`` or a distributed one (what Keras' ``fit`` does not shuffle)."""
+    import tensorflow as tf
+
+    return isinstance(x, (tf.data.Dataset, tf.distribute.DistributedDataset))
+
+
 def array_dataset(x, y, batch_size, shuffle, seed=None, replicas=1):
     """A finite ``tf.data.Dataset`` of ``x`` (or ``(x, y)``) batches for one epoch per iteration.
 
@@ -175,7 +182,7 @@ class ArrayFitMixin(AutoExecutionMixin):
             steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
             x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
             y, batch_size, shuffle = None, None, False
-        elif type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
+        elif _is_dataset(x):
             shuffle = False  # a dataset orders itself; Keras would warn that it ignores shuffle
         # The callbacks this fit was given (Keras Tuner appends its HParams callback to them),
         # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
