@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import zlib
 
 import keras
 
@@ -101,6 +102,49 @@ def initializer(name, seed=None):
     raise ValueError(
         f"Unknown `kernel_initializer` {name!r}; known: {known_initializers()}."
     )
+
+
+def _derived_seed(seed, scope, index):
+    """A seed of its own for layer ``index`` of builder ``scope`` (stable across runs)."""
+    return (seed * 1_000_003 + zlib.crc32(f"{scope}/{index}".encode())) % (2 ** 31 - 1)
+
+
+class LayerInitializers:
+    """A fresh kernel initializer for each layer of one model, each with a seed of its own.
+
+    Keras' initializers give the same values on every call with the same seed, and an unseeded
+    instance fixes its seed when it is made; so one instance shared by a model's layers starts
+    every kernel from the same random numbers (all kernels then begin with the same leading
+    values, whatever their shapes, and a generator's and a discriminator's built with one seed
+    mirror each other). Each call of :meth:`next` returns a new initializer: seeded ones get
+    ``seed`` mixed with the builder's name and the layer's position (a model still rebuilds
+    exactly from its seed; G and D built with one seed differ), unseeded ones a fresh instance.
+
+    Example:
+        >>> inits = LayerInitializers("dcgan", 0, "g")
+        >>> first, second = inits.next(), inits.next()
+        >>> first.seed != second.seed, first.stddev
+        (True, 0.02)
+    """
+
+    def __init__(self, name, seed=None, scope="model"):
+        self._base = initializer(name, seed)  # validates the name and the seed
+        self._name, self._seed, self._scope, self._count = name, seed, scope, 0
+
+    def next(self):
+        """The initializer for the next layer."""
+        index, self._count = self._count, self._count + 1
+        base = self._base
+        if not hasattr(base, "seed"):  # zeros, ones, constants: nothing random to share
+            return base
+        config = base.get_config()
+        if isinstance(self._name, (str, dict)) and self._seed is None:
+            config["seed"] = None  # a new instance draws its own seed
+        elif isinstance(base.seed, numbers.Integral):
+            config["seed"] = _derived_seed(int(base.seed), self._scope, index)
+        else:  # a user's initializer with a SeedGenerator: its calls already differ
+            return base
+        return base.__class__.from_config(config)
 
 
 def check_activation(name, argument="activation"):

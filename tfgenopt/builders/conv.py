@@ -70,7 +70,7 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
     base_filters = check_int("base_filters", base_filters, minimum=1)
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(output_activation, "output_activation")
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     start, stages = _stages(size)
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs, x = [z], z
@@ -79,14 +79,14 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
         inputs.append(label)
         x = keras.layers.Concatenate()([z, emb])
     filters = base_filters * 2 ** stages
-    x = _blocks.apply(_blocks.dense(start * start * filters, norm, init, "relu", name="project"), x)
+    x = _blocks.apply(_blocks.dense(start * start * filters, norm, init.next(), "relu", name="project"), x)
     x = keras.layers.Reshape((start, start, filters))(x)
     for i in range(stages):
         filters //= 2
-        x = _blocks.apply(_blocks.conv(max(filters, 1), 4, 2, norm, init, "relu", transpose=True,
+        x = _blocks.apply(_blocks.conv(max(filters, 1), 4, 2, norm, init.next(), "relu", transpose=True,
                            name=f"up_{i}"), x)
     out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                              kernel_initializer=init, name="image")(x)
+                              kernel_initializer=init.next(), name="image")(x)
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
@@ -126,7 +126,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
     _blocks.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
     group_size = _blocks.check_minibatch_std(minibatch_std)
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     _, stages = _stages(size)
     x_in = keras.Input(shape=(size, size, channels), name="x")
     inputs, x = [x_in], x_in
@@ -136,14 +136,14 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
         x = keras.layers.Concatenate()([x_in, keras.layers.Reshape((size, size, 1))(emb)])
     filters = base_filters
     for i in range(stages):
-        x = _blocks.apply(_blocks.conv(filters, 4, 2, norm, init, "leaky_relu", name=f"down_{i}",
+        x = _blocks.apply(_blocks.conv(filters, 4, 2, norm, init.next(), "leaky_relu", name=f"down_{i}",
                            first=i == 0), x)
         if dropout:
             x = keras.layers.Dropout(dropout, seed=seed)(x)
         filters *= 2
     x = _blocks.minibatch_std(x, group_size)
     x = keras.layers.Flatten()(x)
-    out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init,
+    out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init.next(),
                                    name="logit")
     if norm == "spectral":
         out_layer = keras.layers.SpectralNormalization(out_layer)
@@ -170,14 +170,14 @@ def conv_autoencoder(image_shape=(28, 28, 1), filters=(32, 64), activation="relu
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(activation)
     _blocks.check_activation(output_activation, "output_activation")
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     x = inputs = keras.Input(shape=(size, size, channels), name="x")
     for i, f in enumerate(filters):
-        x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init, activation, name=f"down_{i}"), x)
+        x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init.next(), activation, name=f"down_{i}"), x)
     for i, f in enumerate(reversed(filters)):
-        x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init, activation, transpose=True, name=f"up_{i}"), x)
+        x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init.next(), activation, transpose=True, name=f"up_{i}"), x)
     out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                              kernel_initializer=init, name="reconstruction")(x)
+                              kernel_initializer=init.next(), name="reconstruction")(x)
     from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
 
     return FunctionalModel(inputs, out, name=name)
@@ -208,13 +208,13 @@ def vae_encoder(input_shape=784, latent_dim=2, hidden=(64, 32), filters=(32, 64)
     hidden = check_int_tuple("hidden", hidden, allow_empty=True)
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(activation)
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     x_in = keras.Input(shape=shape, name="x")
     inputs, x = [x_in], x_in
     if len(shape) == 3:
         _image_shape(shape)
         for i, f in enumerate(check_int_tuple("filters", filters)):
-            x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init, activation, name=f"down_{i}"), x)
+            x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init.next(), activation, name=f"down_{i}"), x)
     if len(shape) > 1:
         x = keras.layers.Flatten()(x)
     if num_classes is not None:
@@ -222,8 +222,8 @@ def vae_encoder(input_shape=784, latent_dim=2, hidden=(64, 32), filters=(32, 64)
         inputs.append(label)
         x = keras.layers.Concatenate()([x, emb])
     for i, units in enumerate(hidden):
-        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
-    z_mean = keras.layers.Dense(latent_dim, kernel_initializer=init, name="z_mean")(x)
+        x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}"), x)
+    z_mean = keras.layers.Dense(latent_dim, kernel_initializer=init.next(), name="z_mean")(x)
     z_log_var = keras.layers.Dense(latent_dim, kernel_initializer="zeros", name="z_log_var")(x)
     return keras.Model(inputs if len(inputs) > 1 else x_in, [z_mean, z_log_var], name=name)
 
@@ -245,7 +245,7 @@ def vae_decoder(latent_dim=2, output_shape=784, hidden=(32, 64), filters=(64, 32
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(activation)
     _blocks.check_activation(output_activation, "output_activation")
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs, x = [z], z
     if num_classes is not None:
@@ -253,7 +253,7 @@ def vae_decoder(latent_dim=2, output_shape=784, hidden=(32, 64), filters=(64, 32
         inputs.append(label)
         x = keras.layers.Concatenate()([z, emb])
     for i, units in enumerate(hidden):
-        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
+        x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}"), x)
     if len(shape) == 3:
         size, _, channels = _image_shape(shape)
         filters = check_int_tuple("filters", filters)
@@ -263,12 +263,12 @@ def vae_decoder(latent_dim=2, output_shape=784, hidden=(32, 64), filters=(64, 32
                 f"`filters` has {len(filters)} stride-2 stages, which does not divide image "
                 f"size {size}."
             )
-        x = _blocks.apply(_blocks.dense(start * start * filters[0], norm, init, activation, name="project"), x)
+        x = _blocks.apply(_blocks.dense(start * start * filters[0], norm, init.next(), activation, name="project"), x)
         x = keras.layers.Reshape((start, start, filters[0]))(x)
         for i, f in enumerate(filters):
-            x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init, activation, transpose=True, name=f"up_{i}"), x)
+            x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init.next(), activation, transpose=True, name=f"up_{i}"), x)
         out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                                  kernel_initializer=init, name="reconstruction")(x)
+                                  kernel_initializer=init.next(), name="reconstruction")(x)
     else:
-        out = _blocks.dense_to_shape(x, shape, output_activation, init, "reconstruction")
+        out = _blocks.dense_to_shape(x, shape, output_activation, init.next(), "reconstruction")
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)

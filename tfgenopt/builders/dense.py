@@ -59,11 +59,11 @@ def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(activation)
     _blocks.check_activation(output_activation, "output_activation")
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     x = inputs = keras.Input(shape=(input_dim,), name="x")
     for i, units in enumerate(hidden):
-        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
-    out = keras.layers.Dense(input_dim, activation=output_activation, kernel_initializer=init,
+        x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}"), x)
+    out = keras.layers.Dense(input_dim, activation=output_activation, kernel_initializer=init.next(),
                              name="reconstruction")(x)
     from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
 
@@ -100,7 +100,7 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
     norm = _blocks.check_normalization(normalization)
     _blocks.check_activation(activation)
     _blocks.check_activation(output_activation, "output_activation")
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs, x = [z], z
     if num_classes is not None:
@@ -108,8 +108,8 @@ def dense_generator(latent_dim=100, hidden=(64, 32), output_dim=784, activation=
         inputs.append(label)
         x = keras.layers.Concatenate()([z, emb])
     for i, units in enumerate(hidden):
-        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}"), x)
-    x = _blocks.dense_to_shape(x, out_shape, output_activation, init, "output")
+        x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}"), x)
+    x = _blocks.dense_to_shape(x, out_shape, output_activation, init.next(), "output")
     return keras.Model(inputs if len(inputs) > 1 else z, x, name=name)
 
 
@@ -150,7 +150,7 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
     _blocks.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
     group_size = _blocks.check_minibatch_std(minibatch_std)
-    init = _blocks.initializer(kernel_initializer, seed)
+    init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     x_in = keras.Input(shape=in_shape, name="x")
     inputs = [x_in]
     x = keras.layers.Flatten()(x_in) if len(in_shape) > 1 else x_in
@@ -161,10 +161,10 @@ def dense_discriminator(input_dim=784, hidden=(32, 64), activation="leaky_relu",
     for i, units in enumerate(hidden):
         if i == len(hidden) - 1:
             x = _blocks.minibatch_std(x, group_size)
-        x = _blocks.apply(_blocks.dense(units, norm, init, activation, name=f"dense_{i}", first=i == 0), x)
+        x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}", first=i == 0), x)
         if dropout:
             x = keras.layers.Dropout(dropout, seed=seed)(x)
-    out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init,
+    out_layer = keras.layers.Dense(1, activation=output_activation, kernel_initializer=init.next(),
                                    name="logit")
     if norm == "spectral":
         out_layer = keras.layers.SpectralNormalization(out_layer)
