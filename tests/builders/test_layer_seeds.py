@@ -84,3 +84,14 @@ def test_a_clone_rebuilds_the_same_kernels():
     clone = keras.models.clone_model(g)
     for wa, wb in zip(g.get_weights(), clone.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_a_seeded_initializer_config_keeps_its_seed_without_a_builder_seed():
+    init = {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.05, "seed": 3}}
+    a = tg.builders.dense_generator(latent_dim=8, hidden=(8, 8), output_dim=16,
+                                    kernel_initializer=init)
+    b = tg.builders.dense_generator(latent_dim=8, hidden=(8, 8), output_dim=16,
+                                    kernel_initializer=init)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)  # the config's seed, as the user wrote it
+    assert_distinct(leading_values(a))

@@ -138,7 +138,7 @@ class LayerInitializers:
         if not hasattr(base, "seed"):  # zeros, ones, constants: nothing random to share
             return base
         config = base.get_config()
-        if isinstance(self._name, (str, dict)) and self._seed is None:
+        if isinstance(self._name, str) and self._seed is None:
             config["seed"] = None  # a new instance draws its own seed
         elif isinstance(base.seed, numbers.Integral):
             config["seed"] = _derived_seed(int(base.seed), self._scope, index)
