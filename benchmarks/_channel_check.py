@@ -9,15 +9,17 @@ reversed and maps the samples back, which tells a colour-specific failure from a
 channel-specific one (docs/own-images.md, "Why red was missing").
 
 Usage:
-    python benchmarks/_channel_check.py rgb 0 300 [--data runs/bench_images/shapes-5000-32px]
+    python benchmarks/_channel_check.py rgb 0 300 [--out runs/bench_images]
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
@@ -25,28 +27,22 @@ def main():
     p.add_argument("order", choices=("rgb", "bgr"))
     p.add_argument("seed", type=int)
     p.add_argument("budget", type=float)
-    p.add_argument("--data", default=os.path.join("runs", "bench_images", "shapes-5000-32px"))
+    p.add_argument("--out", default=os.path.join("runs", "bench_images"),
+                   help="bench_images.py's folder (its shapes folder is written there once)")
     args = p.parse_args()
     import keras
     import numpy as np
     import tensorflow as tf
+    from bench_images import build, folder
 
     import tfgenopt as tg
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
-    if not os.path.isdir(args.data):
-        x, y = tg.data.make_shapes(5000, image_size=32, seed=0)
-        tg.data.write_image_folder(x, y, args.data, class_names=tg.data.SHAPE_CLASSES)
-    ds = tg.data.load_images(args.data, image_size=32, value_range=(-1, 1), validation_split=0,
-                             labels=None, batch_size=64)
+    ds = tg.data.load_images(folder(args.out), image_size=32, value_range=(-1, 1),
+                             validation_split=0, labels=None, batch_size=64)
     if args.order == "bgr":
         ds = ds.map(lambda x: x[..., ::-1])
-    keras.utils.set_random_seed(args.seed)
-    g = tg.builders.dcgan_generator(latent_dim=100, image_shape=(32, 32, 3), base_filters=32,
-                                    seed=args.seed)
-    d = tg.builders.dcgan_discriminator(image_shape=(32, 32, 3), base_filters=32, seed=args.seed)
-    gan = tg.models.GAN(g, d, latent_dim=100, seed=args.seed)
-    gan.compile()
+    gan = build("default", args.seed, base_filters=32)  # the benchmark's own default run
     start = time.process_time()
 
     class Budget(keras.callbacks.Callback):
