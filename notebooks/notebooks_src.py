@@ -6,6 +6,7 @@ NB01 = ("The classic autoencoder: early stopping and an optimizer comparison",
         "compared from identical starting weights.", [
     ("code", '''EPOCHS = 3 if QUICK else 40
 x_train, x_val = tg.data.load_digits(image_size=28, flatten=True, validation_split=0.2)
+x_train = x_train[:320] if QUICK else x_train  # 5 batches: the test suite's quick run
 ae = tg.builders.dense_autoencoder()          # exactly 784-64-32-784, 78,192 parameters
 ae.compile(keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
 ae.summary()'''),
@@ -34,6 +35,7 @@ NB02 = ("A GAN with the custom train_step: losses, EMA and sample grids",
         "dense GAN on digits with the default recipe (it covers all 10 digits), then a WGAN-GP.", [
     ("code", '''EPOCHS = 2 if QUICK else 60
 x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+x_train = x_train[:320] if QUICK else x_train  # 5 batches: the test suite's quick run
 gan = tg.models.GAN(tg.builders.dense_generator(latent_dim=100),
                     tg.builders.dense_discriminator(), latent_dim=100, seed=0)
 # The measured default recipe (README: "Which GAN recipe, and why"): Adam with TTUR
@@ -85,6 +87,7 @@ tg.plotting.plot_schedule(schedules.OneCycle(1e-3, steps), steps, title="OneCycl
     ("md", "## The learning-rate range test\nAn exponential sweep of the learning rate over "
            "a few hundred batches; the suggestion is the steepest descent of the smoothed loss."),
     ("code", '''x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+x_train = x_train[:320] if QUICK else x_train  # 5 batches: the test suite's quick run
 ae = tg.builders.dense_autoencoder()
 ae.compile(keras.optimizers.Adam(), "binary_crossentropy")
 before = [w.copy() for w in ae.get_weights()]
@@ -127,6 +130,7 @@ NB04 = ("Loss landscapes and curvature",
         "Every probe leaves weights, optimizer state and BatchNorm statistics untouched.", [
     ("code", '''from tfgenopt import landscape as L
 x_train, x_val = tg.data.load_digits(image_size=28, flatten=True)
+x_train = x_train[:320] if QUICK else x_train  # 5 batches: the test suite's quick run
 probe = x_val[:128 if QUICK else 512]
 ae = tg.builders.dense_autoencoder()
 ae.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")

@@ -26,6 +26,7 @@ def _tfgenopt_cache(tmp_path_factory):
         root = root.parent  # shared by the workers of this session
     folder = root / "tfgenopt-cache"
     folder.mkdir(exist_ok=True)
+    _seed_cache(folder)
     old = os.environ.get("TFGENOPT_CACHE")
     os.environ["TFGENOPT_CACHE"] = str(folder)
     yield folder
@@ -33,6 +34,27 @@ def _tfgenopt_cache(tmp_path_factory):
         os.environ.pop("TFGENOPT_CACHE", None)
     else:
         os.environ["TFGENOPT_CACHE"] = old
+
+
+FIXTURE_EXTRACTORS = os.path.join(os.path.dirname(__file__), "fixtures", "extractors")
+
+
+def _seed_cache(folder):
+    """Put the default digits classifier (tests/fixtures/extractors/) into the run's cache.
+
+    Saves training it in every run (its training runs in ``make bench``; see
+    tests/fixtures/make_classifier_fixture.py). Copied under a temporary name and renamed, so
+    a concurrent worker never reads half a file.
+    """
+    import shutil
+
+    target = folder / "extractors"
+    target.mkdir(exist_ok=True)
+    for name in sorted(os.listdir(FIXTURE_EXTRACTORS)):
+        if not (target / name).exists():
+            tmp = target / f".{name}.{os.getpid()}"
+            shutil.copyfile(os.path.join(FIXTURE_EXTRACTORS, name), tmp)
+            os.replace(tmp, target / name)
 
 
 @pytest.fixture(autouse=True)

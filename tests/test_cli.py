@@ -1,8 +1,6 @@
 """tfgenopt.cli: --help everywhere, one-line errors with exit code 2, real subcommands."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -37,10 +35,8 @@ class TestHelpAndErrors:
         err = capsys.readouterr().err
         assert "summary.json" in err and "Traceback" not in err
 
-    def test_console_entry_point_runs_as_module(self):
-        out = subprocess.run([sys.executable, "-m", "tfgenopt", "--version"],
-                             capture_output=True, text=True, check=True)
-        assert out.stdout.startswith("tfgenopt ")
+    # `python -m tfgenopt --version`: tests/test_import_side_effects.py
+    # ::test_python_dash_m_tfgenopt_runs_the_command (in its one fresh process).
 
 
 class TestCommands:

@@ -42,7 +42,9 @@ def fresh(tmp_path_factory):
     used to defer the submodules there), selects the notebook's inline backend and imports
     pyplot before anything else, imports TensorFlow, Keras and Keras Tuner (they may set
     variables of their own), then ``import tfgenopt`` and, before any tfgenopt name is touched,
-    ``keras.saving.load_model`` of a GAN saved by this process; then every public submodule.
+    ``keras.saving.load_model`` of a GAN saved by this process; then every public submodule;
+    last, what ``python -m tfgenopt --version`` runs (``tfgenopt/__main__.py`` through runpy;
+    one process for all of it: each costs a TensorFlow start-up).
     """
     import tfgenopt as tg
 
@@ -68,6 +70,15 @@ def fresh(tmp_path_factory):
                   + IMPORT_ALL +
                   "after = dict(os.environ)\n"
                   "fig = tfgenopt.plotting.plot_schedule(lambda step: 0.1, 5)\n"
+                  # `python -m tfgenopt --version`: runpy is what `-m` runs
+                  "import contextlib, io, runpy\n"
+                  "buf, sys.argv = io.StringIO(), ['tfgenopt', '--version']\n"
+                  "try:\n"
+                  "    with contextlib.redirect_stdout(buf):\n"
+                  "        runpy.run_module('tfgenopt', run_name='__main__', alter_sys=True)\n"
+                  "    dash_m_exit = None\n"
+                  "except SystemExit as exit:\n"
+                  "    dash_m_exit = exit.code\n"
                   "print(json.dumps({'backend': matplotlib.get_backend(),\n"
                   "    'backend_after_import': backend_after_import,\n"
                   "    'figure_base': type(fig).__mro__[1].__name__,\n"
@@ -76,7 +87,8 @@ def fresh(tmp_path_factory):
                   "    'pyplot_figures': plt.get_fignums(),\n"
                   "    'renders_png': fig._repr_png_()[:4] == b'\\x89PNG',\n"
                   "    'loaded': loaded, 'tensorflow': tf_loaded, 'tuning': tuning_loaded,\n"
-                  "    'registered': registered}))\n")
+                  "    'registered': registered, 'dash_m_exit': dash_m_exit,\n"
+                  "    'dash_m_stdout': buf.getvalue()}))\n")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -98,6 +110,10 @@ def test_import_is_the_same_in_the_command_lines_process(fresh):
     assert fresh["tensorflow"] and fresh["tuning"] and fresh["registered"]
 
 
+def test_python_dash_m_tfgenopt_runs_the_command(fresh):
+    assert fresh["dash_m_exit"] == 0 and fresh["dash_m_stdout"].startswith("tfgenopt ")
+
+
 def test_figures_are_not_registered_with_pyplot(fresh):
     # Keras imports pyplot itself; our figures must stay out of its registry (never auto-shown,
     # never leaked) and render on their own.
@@ -111,28 +127,66 @@ def test_the_issue_one_liner_prints_the_inline_backend():
     assert out.stdout.strip() == INLINE
 
 
-def test_the_command_entry_imports_tensorflow_before_tfgenopt():
-    out = _python("import sys, _tfgenopt_entry\n"
-                  "print('tfgenopt' in sys.modules, 'tensorflow' in sys.modules)\n"
-                  "_tfgenopt_entry.import_tensorflow_quietly()\n"
-                  "print('tfgenopt' in sys.modules, 'tensorflow' in sys.modules)")
-    assert out.stdout.split() == ["False", "False", "False", "True"]
+# The console script's process: `from _tfgenopt_entry import main; sys.exit(main())`. It records
+# the order in which TensorFlow and tfgenopt are first imported (an import hook), so one process
+# (one TensorFlow start-up) checks the entry module's order and the quiet start-up.
+CONSOLE_SCRIPT = """
+import sys
+order = []
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("tensorflow", "tfgenopt") and name not in order:
+            order.append(name)
+sys.meta_path.insert(0, Spy())
+import _tfgenopt_entry
+print("after entry import:", "tfgenopt" in sys.modules, "tensorflow" in sys.modules)
+sys.argv = ["tfgenopt", *sys.argv[1:]]
+try:
+    code = _tfgenopt_entry.main()
+finally:
+    print("import order:", *order)
+sys.exit(code)
+"""
 
 
-@pytest.mark.parametrize("argv", [
-    pytest.param(["--version"], id="version", marks=[pytest.mark.slow]),  # train's start-up is the same
-    pytest.param(["train", "autoencoder", "--image-size", "8", "--epochs", "1", "-v", "0"],
-                 id="train")])
-def test_cli_prints_no_cuda_lines_without_a_gpu(argv, tmp_path):
-    # `python -m _tfgenopt_entry` is what the `tfgenopt` console script runs.
+def _console_script(argv, tmp_path):
     env = _env(CUDA_VISIBLE_DEVICES="")
-    if argv[0] == "train":
-        argv = [*argv, "--out", str(tmp_path / "run")]
-    out = subprocess.run([sys.executable, "-m", "_tfgenopt_entry", *argv], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT, *argv], capture_output=True,
                          text=True, env=env, cwd=tmp_path, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    noisy = [line for line in out.stderr.splitlines() if re.search(r"cuda|cuinit", line, re.I)]
-    assert noisy == [], out.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def console_train(tmp_path_factory):
+    """One ``tfgenopt train autoencoder`` run as the console script runs it."""
+    tmp = tmp_path_factory.mktemp("console")
+    return _console_script(["train", "autoencoder", "--image-size", "8", "--epochs", "1",
+                            "-v", "0", "--out", str(tmp / "run")], tmp)
+
+
+def test_the_command_entry_imports_tensorflow_before_tfgenopt(console_train):
+    lines = console_train.stdout.splitlines()
+    assert lines[0] == "after entry import: False False"  # standard library only
+    assert lines[-1] == "import order: tensorflow tfgenopt"
+
+
+def _no_cuda_lines(stderr):
+    return [line for line in stderr.splitlines() if re.search(r"cuda|cuinit", line, re.I)]
+
+
+def test_cli_prints_no_cuda_lines_without_a_gpu(console_train):
+    assert _no_cuda_lines(console_train.stderr) == [], console_train.stderr[-3000:]
+
+
+@pytest.mark.slow  # train's start-up (above) is the same
+def test_cli_version_prints_no_cuda_lines_without_a_gpu(tmp_path):
+    # `python -m _tfgenopt_entry` is what `python -m` of the entry module runs.
+    env = _env(CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([sys.executable, "-m", "_tfgenopt_entry", "--version"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert _no_cuda_lines(out.stderr) == [], out.stderr[-3000:]
 
 
 @pytest.mark.parametrize("line,noise", [

@@ -74,6 +74,13 @@ def x(rng):
     return rng.random((N, 6)).astype("float32")
 
 
+@pytest.fixture
+def loop_even_for_short_runs(monkeypatch):
+    """Keras' loop of steps under "auto" for the few batches of these tests (normally a run of
+    at most ``SHORT_RUN`` batches runs one per call: TestShortRuns)."""
+    monkeypatch.setattr(E, "SHORT_RUN", 0)
+
+
 class TestPerBatchCallbacks:
     @pytest.mark.parametrize("make", [small_gan, small_vae])
     def test_a_batch_counter_sees_every_batch_under_the_default(self, make, x):
@@ -91,7 +98,7 @@ class TestPerBatchCallbacks:
                 callbacks=[keras.callbacks.LambdaCallback(on_batch_end=lambda b, logs: calls.append(b))])
         assert calls == [0, 1, 2, 3, 0, 1, 2, 3]
 
-    def test_auto_runs_more_than_one_batch_per_call_without_per_batch_callbacks(self, x):
+    def test_auto_runs_more_than_one_batch_per_call_without_per_batch_callbacks(self, x, loop_even_for_short_runs):
         gan, calls = small_gan(), CallCounter()
         gan.fit(x, batch_size=BATCH, epochs=3, verbose=0,
                 callbacks=[calls, keras.callbacks.EarlyStopping(monitor="g_loss", mode="min", patience=9)])
@@ -147,7 +154,7 @@ class TestNeedsEveryBatch:
 
 class TestNoRetracing:
     @pytest.mark.parametrize("base, make", [(GAN, small_gan), (VAE, small_vae)])
-    def test_no_retracing_across_epochs_and_fit_calls(self, base, make, x):
+    def test_no_retracing_across_epochs_and_fit_calls(self, base, make, x, loop_even_for_short_runs):
         Traced, traces = tracing(base)
         model = make()
         model.__class__ = Traced
@@ -178,7 +185,7 @@ class TestNoRetracing:
             models.append((base.__name__, len(traces)))
         assert models == [("FunctionalModel", 1), ("VAE", 1), ("GAN", 1)]
 
-    def test_switching_between_per_batch_and_auto_reuses_each_compiled_function(self, x):
+    def test_switching_between_per_batch_and_auto_reuses_each_compiled_function(self, x, loop_even_for_short_runs):
         Traced, traces = tracing(GAN)
         gan = small_gan()
         gan.__class__ = Traced
@@ -189,13 +196,66 @@ class TestNoRetracing:
         assert counts[2:] == counts[1:2] * 2  # the 3rd and 4th fits trace nothing new
         assert int(gan.g_optimizer.iterations) == 4 * math.ceil(N / BATCH)
 
-    def test_predict_runs_one_batch_per_call_and_fit_still_uses_auto(self, x):
+    def test_predict_runs_one_batch_per_call_and_fit_still_uses_auto(self, x, loop_even_for_short_runs):
         vae = small_vae()
         vae.fit(x, batch_size=BATCH, verbose=0)
         assert vae.predict(x, batch_size=BATCH, verbose=0).shape == (N, 6)
         assert vae.steps_per_execution == 1
         vae.fit(x, batch_size=BATCH, verbose=0)
         assert vae.steps_per_execution == E.AUTO_STEPS
+
+
+class TestShortRuns:
+    """A run of at most ``SHORT_RUN`` batches in all runs one batch per call under "auto"."""
+
+    @pytest.mark.parametrize("kwargs, expected", [
+        ({"batch_size": 16, "epochs": 3}, 12),  # 4 batches per epoch, the last partial
+        ({"epochs": 2}, 4),  # Keras' default batch size, 32
+        ({"batch_size": 16, "epochs": 3, "initial_epoch": 1}, 8),
+        ({"batch_size": 10, "validation_split": 0.2}, 4),  # 40 training samples
+        ({"batch_size": 16, "epochs": 2, "steps": 3}, 6)])
+    def test_planned_batches_of_arrays(self, x, kwargs, expected):
+        assert E.planned_batches(x, **kwargs) == expected
+
+    def test_planned_batches_of_datasets_and_generators(self, x):
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
+        assert E.planned_batches(ds, epochs=5) == 20
+        assert E.planned_batches(ds.repeat(), epochs=2) is None  # infinite
+        assert E.planned_batches(ds.filter(lambda b: True), epochs=2) is None  # unknown
+        assert E.planned_batches(ds.repeat(), epochs=2, steps=7) == 14
+        assert E.planned_batches(iter([x]), epochs=2) is None
+        assert E.planned_batches((x, x), batch_size=25) == 2
+        assert E.planned_batches({"a": x}, batch_size=25) == 2
+
+    @pytest.mark.parametrize("make", [small_gan, small_vae])
+    def test_a_short_fit_runs_one_batch_per_call_and_a_long_one_the_loop(self, make, x):
+        model, calls = make(), CallCounter()
+        model.fit(x, batch_size=BATCH, epochs=2, verbose=0, callbacks=[calls])
+        assert model.steps_per_execution == 1 and calls.batches == [0, 1, 2, 3] * 2
+        epochs = E.SHORT_RUN // 4 + 1  # one batch over SHORT_RUN
+        calls.batches.clear()
+        model.fit(x, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[calls])
+        assert model.steps_per_execution == E.AUTO_STEPS
+        assert calls.batches == [E.AUTO_STEPS - 1] * epochs  # one call per epoch of 4 batches
+
+    @pytest.mark.filterwarnings("ignore:Your input ran out of data")  # Keras, at the end
+    def test_a_long_run_of_unknown_length_gets_the_loop(self, x):
+        import tensorflow as tf
+
+        gan = small_gan()
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(BATCH).filter(lambda b: True)
+        gan.fit(ds, epochs=1, verbose=0)
+        assert gan.steps_per_execution == E.AUTO_STEPS
+        assert int(gan.g_optimizer.iterations) == 4
+
+    def test_a_short_evaluate_runs_one_batch_per_call(self, x):
+        vae = small_vae()
+        vae.fit(x, batch_size=BATCH, epochs=E.SHORT_RUN, verbose=0)
+        assert vae.steps_per_execution == E.AUTO_STEPS
+        vae.evaluate(x, batch_size=BATCH, verbose=0)
+        assert vae.steps_per_execution == 1
 
 
 class TestSaving:
@@ -238,7 +298,7 @@ class TestBuilderAutoencoder:
         ae.compile("adam", "mse")
         return ae
 
-    def test_a_plain_compile_and_fit_get_auto(self, x):
+    def test_a_plain_compile_and_fit_get_auto(self, x, loop_even_for_short_runs):
         ae = self._ae()
         assert isinstance(ae, keras.Model) and ae.get_compile_config()[
             "steps_per_execution"] == "auto"

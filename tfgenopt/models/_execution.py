@@ -6,7 +6,8 @@ the iterator, the callbacks. Keras can run several batches inside one call
 not once per batch, so Keras leaves it at 1. :class:`AutoExecutionMixin` makes ``"auto"`` the
 default: at the start of each ``fit`` / ``evaluate`` it looks at the callbacks and runs
 :data:`AUTO_STEPS` batches per call, or 1 when any callback needs every batch
-(:func:`needs_every_batch`). The compiled functions of each value are kept, so switching between
+(:func:`needs_every_batch`) or the run has at most :data:`SHORT_RUN` batches in all (the
+loop costs more to trace than it saves on so few; ``benchmarks/bench_short_runs.py``). The compiled functions of each value are kept, so switching between
 fits never retraces. Under ``tf.distribute`` ``"auto"`` means 1. ``predict`` keeps 1 batch
 per call (Keras unrolls ``predict`` steps into the graph, so more would only lengthen tracing).
 
@@ -16,6 +17,7 @@ timing, which also breaks per-batch callbacks); this is the rule it lacks.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import sys
 
@@ -23,6 +25,12 @@ import keras
 
 AUTO = "auto"
 AUTO_STEPS = 32  # batches per compiled call under "auto" (Keras truncates it to the epoch)
+# A run of at most this many batches in all runs one per call under "auto": tracing Keras' loop
+# of steps costs ~0.4-0.5 CPU-s more for a small GAN (the loop and its end-of-data test in the
+# graph), which the loop wins back at ~3-4 ms per batch only after ~130 batches
+# (benchmarks/bench_short_runs.py measures both: the loop is 1.2-1.7x dearer up to 64 batches,
+# breaks even at ~100 for the VAE and the autoencoder, beyond 256 for the GAN).
+SHORT_RUN = 64
 
 _HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
           "on_test_batch_begin", "on_test_batch_end")
@@ -115,26 +123,82 @@ def _as_list(callbacks):
     return list(callbacks)
 
 
-def resolve(setting, callbacks):
+def resolve(setting, callbacks, batches=None):
     """The batches per compiled call for ``setting`` given the callbacks of one run.
 
     Args:
         setting: ``"auto"`` or an int (returned unchanged).
         callbacks: the callbacks passed to ``fit``/``evaluate`` (a list, a ``CallbackList``
             or None).
+        batches: the run's batches in all when known (:func:`planned_batches`), else None.
 
     Returns:
-        An int >= 1: for ``"auto"``, 1 when any callback needs every batch, else
-        :data:`AUTO_STEPS`.
+        An int >= 1: for ``"auto"``, 1 when any callback needs every batch or the run has at
+        most :data:`SHORT_RUN` batches, else :data:`AUTO_STEPS`.
 
     Example:
         >>> resolve("auto", None), resolve("auto", [keras.callbacks.LambdaCallback(
         ...     on_train_batch_end=print)]), resolve(4, None)
         (32, 1, 4)
+        >>> resolve("auto", None, batches=20), resolve("auto", None, batches=500)
+        (1, 32)
     """
     if setting != AUTO:
         return setting
+    if batches is not None and batches <= SHORT_RUN:
+        return 1
     return 1 if any(needs_every_batch(cb) for cb in _as_list(callbacks)) else AUTO_STEPS
+
+
+def _batches_per_pass(x, batch_size, steps, validation_split=0.0):
+    """Batches in one pass over ``x`` (an epoch of ``fit``, an ``evaluate``), or None."""
+    if steps is not None:
+        return int(steps) if steps != -1 else None
+    cardinality = getattr(x, "cardinality", None)
+    if callable(cardinality):  # a tf.data.Dataset: -1 infinite, -2 unknown
+        n = int(cardinality())
+        return n if n >= 0 else None
+    first = x
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, dict) and first:
+        first = next(iter(first.values()))
+    if not hasattr(first, "shape") or not getattr(first, "shape", None):
+        return None
+    n = int(first.shape[0])
+    n -= int(n * float(validation_split or 0.0))
+    return -(-n // int(batch_size or 32))
+
+
+def planned_batches(x, batch_size=None, epochs=1, initial_epoch=0, steps=None,
+                    validation_split=0.0):
+    """The training batches of one ``fit`` in all (epochs x batches per epoch), or None.
+
+    None when the data's length is unknown (a generator, an infinite or unknown-cardinality
+    dataset). For ``evaluate`` pass ``epochs=1``.
+
+    Example:
+        >>> planned_batches(np.zeros((100, 2)), batch_size=32, epochs=3)
+        12
+        >>> planned_batches(iter([]), epochs=3) is None
+        True
+    """
+    per_pass = _batches_per_pass(x, batch_size, steps, validation_split)
+    if per_pass is None:
+        return None
+    return per_pass * max(int(epochs) - int(initial_epoch), 0)
+
+
+def _bound(method, args, kwargs):
+    """``{name: value}`` of the arguments a ``fit`` / ``evaluate`` call was given."""
+    names = _PARAMETERS.get(method)
+    if names is None:
+        names = _PARAMETERS[method] = [p for p in inspect.signature(method).parameters
+                                       if p != "self"]
+    return {**dict(zip(names, args)), **kwargs}
+
+
+_PARAMETERS = {}
 
 
 class _Functions:
@@ -174,7 +238,7 @@ class AutoExecutionMixin:
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def _use_steps_per_execution(self, callbacks, steps=None):
+    def _use_steps_per_execution(self, callbacks, steps=None, batches=None):
         """Set ``steps_per_execution`` for one run, swapping in its cached functions."""
         setting = getattr(self, "_execution_setting", None)
         if setting is None:  # not compiled through the mixin: Keras' behaviour
@@ -183,7 +247,8 @@ class AutoExecutionMixin:
             # Under tf.distribute, Keras' loop of steps fails on TF 2.21 (MirroredStrategy: "You
             # must feed a value for placeholder tensor"), so "auto" runs one step per call there.
             distributed = getattr(self, "_distribute_strategy", None) is not None
-            steps = 1 if distributed and setting == AUTO else resolve(setting, callbacks)
+            steps = (1 if distributed and setting == AUTO
+                     else resolve(setting, callbacks, batches))
         if steps == self.steps_per_execution:
             return
         cache = self._execution_functions.by_steps
@@ -192,16 +257,27 @@ class AutoExecutionMixin:
         self.train_function, self.test_function = cache.get(steps, (None, None))
 
     def fit(self, *args, **kwargs):
-        """``keras.Model.fit``; under ``"auto"`` the callbacks decide the steps per call."""
-        callbacks = kwargs.get("callbacks", args[5] if len(args) > 5 else None)
-        self._use_steps_per_execution(callbacks)
+        """``keras.Model.fit``; under ``"auto"`` the callbacks and the run's length decide the
+        steps per call."""
+        a = _bound(keras.Model.fit, args, kwargs)
+        if getattr(self, "_execution_setting", None) == AUTO:
+            batches = planned_batches(a.get("x"), a.get("batch_size"), a.get("epochs", 1),
+                                      a.get("initial_epoch", 0), a.get("steps_per_epoch"),
+                                      a.get("validation_split", 0.0))
+        else:
+            batches = None
+        self._use_steps_per_execution(a.get("callbacks"), batches=batches)
         return super().fit(*args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
-        """``keras.Model.evaluate``; under ``"auto"`` the callbacks decide the steps per call."""
+        """``keras.Model.evaluate``; under ``"auto"`` the callbacks and the run's length decide
+        the steps per call."""
         if not kwargs.get("_use_cached_eval_dataset"):  # inside fit: fit's value
-            callbacks = kwargs.get("callbacks", args[6] if len(args) > 6 else None)
-            self._use_steps_per_execution(callbacks)
+            a = _bound(keras.Model.evaluate, args, kwargs)
+            batches = None
+            if getattr(self, "_execution_setting", None) == AUTO:
+                batches = planned_batches(a.get("x"), a.get("batch_size"), steps=a.get("steps"))
+            self._use_steps_per_execution(a.get("callbacks"), batches=batches)
         return super().evaluate(*args, **kwargs)
 
     def predict(self, *args, **kwargs):
