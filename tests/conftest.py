@@ -57,6 +57,25 @@ def _seed_cache(folder):
             os.replace(tmp, target / name)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _two_logical_cpus():
+    """Two logical CPU devices in each test process, made before TensorFlow's runtime starts.
+
+    The ``MirroredStrategy`` checks (tests/models/test_gan_distribution.py) then run in the test
+    process instead of a TensorFlow process of their own (~12 s of start-up). Nothing else
+    places work on the second device (ops default to ``/CPU:0``; tfgenopt mirrors only over
+    GPUs). If the runtime has already started, the tests fall back to their own process.
+    """
+    import tensorflow as tf
+
+    try:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    except RuntimeError:  # "Virtual devices cannot be modified after being initialized"
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything():
     """Every test starts from the same global seeds and a clean Keras session.

@@ -108,6 +108,7 @@ class TestFeatureExtractor:
 
 
 class TestInceptionExtractor:
+    @pytest.mark.slow  # InceptionV3 built twice and 90 MB of weights written (~11 s)
     def test_local_weights_file_gives_2048_features(self, tmp_path, digits8):
         model = keras.applications.InceptionV3(weights=None, include_top=False, pooling="avg",
                                                input_shape=(75, 75, 3))

@@ -250,12 +250,14 @@ class TestShortRuns:
         assert gan.steps_per_execution == E.AUTO_STEPS
         assert int(gan.g_optimizer.iterations) == 4
 
-    def test_a_short_evaluate_runs_one_batch_per_call(self, x):
+    def test_an_evaluate_counts_its_own_batches(self, x):
         vae = small_vae()
-        vae.fit(x, batch_size=BATCH, epochs=E.SHORT_RUN, verbose=0)
-        assert vae.steps_per_execution == E.AUTO_STEPS
-        vae.evaluate(x, batch_size=BATCH, verbose=0)
+        vae.fit(x, batch_size=BATCH, verbose=0)
         assert vae.steps_per_execution == 1
+        vae.evaluate(x, batch_size=1, verbose=0)  # 50 batches
+        assert vae.steps_per_execution == 1
+        vae.evaluate(np.concatenate([x, x]), batch_size=1, verbose=0)  # 100 batches
+        assert vae.steps_per_execution == E.AUTO_STEPS
 
 
 class TestSaving:

@@ -285,6 +285,7 @@ class TestGenerate:
 
 
 class TestTrainsOnDigits:
+    @pytest.mark.slow  # 60 epochs on the digits (~12 s); every recipe test below trains too
     def test_dense_gan_moves_discriminator_accuracy_off_the_extremes(self, digits28):
         x_train, _ = digits28
         g = tg.builders.dense_generator(latent_dim=100, seed=0)
