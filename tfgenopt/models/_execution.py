@@ -7,8 +7,8 @@ not once per batch, so Keras leaves it at 1. :class:`AutoExecutionMixin` makes `
 default: at the start of each ``fit`` / ``evaluate`` it looks at the callbacks and runs
 :data:`AUTO_STEPS` batches per call, or 1 when any callback needs every batch
 (:func:`needs_every_batch`) or the run has at most :data:`SHORT_RUN` batches in all (the
-loop costs more to trace than it saves on so few; ``benchmarks/bench_short_runs.py``). The compiled functions of each value are kept, so switching between
-fits never retraces. Under ``tf.distribute`` ``"auto"`` means 1. ``predict`` keeps 1 batch
+loop costs more to trace than it saves on so few; ``benchmarks/bench_short_runs.py``). The
+compiled functions of each value are kept, so switching between fits never retraces. Under ``tf.distribute`` ``"auto"`` means 1. ``predict`` keeps 1 batch
 per call (Keras unrolls ``predict`` steps into the graph, so more would only lengthen tracing).
 
 Keras 3.15 has no ``"auto"`` of its own (``tf.keras`` 2.13+ had one that tunes the value by
@@ -163,9 +163,10 @@ def _batches_per_pass(x, batch_size, steps, validation_split=0.0):
         first = first[0]
     if isinstance(first, dict) and first:
         first = next(iter(first.values()))
-    if not hasattr(first, "shape") or not getattr(first, "shape", None):
+    shape = getattr(first, "shape", None)
+    if not shape:
         return None
-    n = int(first.shape[0])
+    n = int(shape[0])
     n -= int(n * float(validation_split or 0.0))
     return -(-n // int(batch_size or 32))
 
@@ -189,16 +190,14 @@ def planned_batches(x, batch_size=None, epochs=1, initial_epoch=0, steps=None,
     return per_pass * max(int(epochs) - int(initial_epoch), 0)
 
 
-def _bound(method, args, kwargs):
+# The parameter names of keras.Model.fit / evaluate after ``self``, to read positional arguments.
+_FIT_ARGS = tuple(inspect.signature(keras.Model.fit).parameters)[1:]
+_EVALUATE_ARGS = tuple(inspect.signature(keras.Model.evaluate).parameters)[1:]
+
+
+def _bound(names, args, kwargs):
     """``{name: value}`` of the arguments a ``fit`` / ``evaluate`` call was given."""
-    names = _PARAMETERS.get(method)
-    if names is None:
-        names = _PARAMETERS[method] = [p for p in inspect.signature(method).parameters
-                                       if p != "self"]
     return {**dict(zip(names, args)), **kwargs}
-
-
-_PARAMETERS = {}
 
 
 class _Functions:
@@ -259,13 +258,10 @@ class AutoExecutionMixin:
     def fit(self, *args, **kwargs):
         """``keras.Model.fit``; under ``"auto"`` the callbacks and the run's length decide the
         steps per call."""
-        a = _bound(keras.Model.fit, args, kwargs)
-        if getattr(self, "_execution_setting", None) == AUTO:
-            batches = planned_batches(a.get("x"), a.get("batch_size"), a.get("epochs", 1),
-                                      a.get("initial_epoch", 0), a.get("steps_per_epoch"),
-                                      a.get("validation_split", 0.0))
-        else:
-            batches = None
+        a = _bound(_FIT_ARGS, args, kwargs)
+        batches = planned_batches(a.get("x"), a.get("batch_size"), a.get("epochs", 1),
+                                  a.get("initial_epoch", 0), a.get("steps_per_epoch"),
+                                  a.get("validation_split", 0.0))
         self._use_steps_per_execution(a.get("callbacks"), batches=batches)
         return super().fit(*args, **kwargs)
 
@@ -273,10 +269,8 @@ class AutoExecutionMixin:
         """``keras.Model.evaluate``; under ``"auto"`` the callbacks and the run's length decide
         the steps per call."""
         if not kwargs.get("_use_cached_eval_dataset"):  # inside fit: fit's value
-            a = _bound(keras.Model.evaluate, args, kwargs)
-            batches = None
-            if getattr(self, "_execution_setting", None) == AUTO:
-                batches = planned_batches(a.get("x"), a.get("batch_size"), steps=a.get("steps"))
+            a = _bound(_EVALUATE_ARGS, args, kwargs)
+            batches = planned_batches(a.get("x"), a.get("batch_size"), steps=a.get("steps"))
             self._use_steps_per_execution(a.get("callbacks"), batches=batches)
         return super().evaluate(*args, **kwargs)
 
