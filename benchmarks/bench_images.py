@@ -15,9 +15,10 @@ Recipes, both on the same networks (``dcgan_generator`` / ``dcgan_discriminator`
 (32, 32, 3) with ``--base-filters``; the builders' default is 64):
 * ``default``: ``tg.models.GAN(g, d, latent_dim=100)`` + ``compile()`` on ``load_images``
   batches in [-1, 1] (tanh output, the builders' default), batch 64;
-* ``default_mbstd`` / ``default_r1x10`` / ``default_noema`` (candidates, only with
-  ``--recipes``): ``default`` with a minibatch-std layer in D / with ``r1=10`` / without the
-  EMA generator;
+* ``default_mbstd`` / ``default_r1x10`` / ``default_noema`` / ``default_d64`` /
+  ``default_g16`` / ``default_linear`` (candidates, only with ``--recipes``): ``default`` with
+  a minibatch-std layer in D / with ``r1=10`` / without the EMA generator / with D at 64 base
+  filters / with G at 16 / with a linear generator output (results: docs/own-images.md);
 * ``keras_io``: the keras.io "DCGAN overriding train_step" example's recipe: its train_step
   (``benchmarks/_keras_io_gan.py``: fake labelled 1, real 0, 0.05 label noise, BCE), Adam 1e-4
   for both networks, data in [0, 1] with a sigmoid output, batch 64, latent 100.
@@ -60,6 +61,9 @@ VARIANTS = {
     "default_mbstd": {"d": {"minibatch_std": True}},  # D sees each batch's spread
     "default_r1x10": {"compile": {"r1": 10.0}},  # a stronger R1
     "default_noema": {"gan": {"ema": None}},  # samples from the trained generator itself
+    "default_d64": {"d": {"base_filters": 64}},  # D at the builders' default width
+    "default_g16": {"g": {"base_filters": 16}},  # a narrower generator (measured: 1.25x the epochs per CPU-s)
+    "default_linear": {"g": {"output_activation": None}},  # no tanh to saturate at -1
 }
 
 
@@ -82,11 +86,13 @@ def build(recipe, seed, base_filters):
     keras.utils.set_random_seed(seed)
     shape = (32, 32, 3)
     act = "sigmoid" if recipe == "keras_io" else "tanh"
-    g = tg.builders.dcgan_generator(latent_dim=LATENT, image_shape=shape, output_activation=act,
-                                    base_filters=base_filters, seed=seed)
     variant = VARIANTS.get(recipe, {})
-    d = tg.builders.dcgan_discriminator(image_shape=shape, base_filters=base_filters, seed=seed,
-                                        **variant.get("d", {}))
+    g = tg.builders.dcgan_generator(latent_dim=LATENT, image_shape=shape,
+                                    **{"base_filters": base_filters, "seed": seed,
+                                       "output_activation": act,
+                                       **variant.get("g", {})})
+    d = tg.builders.dcgan_discriminator(image_shape=shape, **{"base_filters": base_filters,
+                                                              "seed": seed, **variant.get("d", {})})
     if recipe == "keras_io":
         from _keras_io_gan import KerasIOGAN
 
@@ -212,12 +218,14 @@ def run_score(args):
         x = np.load(row["path"])["samples"].astype("float32") / 255.0
         feats, probs = ext.predict(x, value_range=(0.0, 1.0))
         hist = np.bincount(probs.argmax(1), minlength=n_classes) / len(x)
-        row.update(classes=int((hist >= MIN_SHARE).sum()),
+        row.update(classes=int((hist >= MIN_SHARE).sum()), shares=[round(float(h), 3) for h in hist],
                    fid=tg.evaluation.fid(real_feats, feats),
                    kid=tg.evaluation.kid(real_feats, feats, subsets=20, subset_size=1000).mean)
         print(f"{row['recipe']:9s} f{row['base_filters']} seed {row['seed']} {row['budget']:>4} "
               f"CPU-s: classes {row['classes']:2d}/{n_classes} FID {row['fid']:7.2f} "
-              f"KID {row['kid']:6.3f} epochs {row['epochs']}", flush=True)
+              f"KID {row['kid']:6.3f} epochs {row['epochs']}; under {MIN_SHARE:.0%}: "
+              f"{', '.join(n for n, h in zip(tg.data.SHAPE_CLASSES, hist) if h < MIN_SHARE)}",
+              flush=True)
         row["fid"], row["kid"] = float(row["fid"]), float(row["kid"])
     print("\n| recipe | base filters | CPU-s | seeds | classes covered, mean (min) | FID | KID "
           "| epochs |\n|---|---|---|---|---|---|---|---|")
