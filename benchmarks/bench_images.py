@@ -87,12 +87,10 @@ def build(recipe, seed, base_filters):
     shape = (32, 32, 3)
     act = "sigmoid" if recipe == "keras_io" else "tanh"
     variant = VARIANTS.get(recipe, {})
-    g = tg.builders.dcgan_generator(latent_dim=LATENT, image_shape=shape,
-                                    **{"base_filters": base_filters, "seed": seed,
-                                       "output_activation": act,
-                                       **variant.get("g", {})})
-    d = tg.builders.dcgan_discriminator(image_shape=shape, **{"base_filters": base_filters,
-                                                              "seed": seed, **variant.get("d", {})})
+    common = {"image_shape": shape, "base_filters": base_filters, "seed": seed}
+    g = tg.builders.dcgan_generator(latent_dim=LATENT, **{**common, "output_activation": act,
+                                                          **variant.get("g", {})})
+    d = tg.builders.dcgan_discriminator(**{**common, **variant.get("d", {})})
     if recipe == "keras_io":
         from _keras_io_gan import KerasIOGAN
 
