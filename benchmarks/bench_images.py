@@ -64,6 +64,9 @@ VARIANTS = {
     "default_d64": {"d": {"base_filters": 64}},  # D at the builders' default width
     "default_g16": {"g": {"base_filters": 16}},  # a narrower generator (measured: 1.25x the epochs per CPU-s)
     "default_linear": {"g": {"output_activation": None}},  # no tanh to saturate at -1
+    "default_tr": {"compile": {"augment": "translation"}},  # DiffAugment translation
+    "default_pac2": {"d": {"pack": 2}},  # PacGAN2: D judges pairs of samples
+    "default_ctr": {"compile": {"augment": "color,translation"}},  # DiffAugment color+translation
 }
 
 

@@ -7,6 +7,7 @@ import keras
 from tfgenopt._validation import check_float, check_int, check_int_tuple
 from tfgenopt.builders import _blocks
 from tfgenopt.builders.dense import _shape, label_input
+from tfgenopt.layers import Pack
 
 __all__ = [
     "dcgan_generator",
@@ -94,7 +95,7 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=64,
 def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=None,
                         kernel_initializer="dcgan", dropout=0.0, output_activation=None,
                         num_classes=None, seed=None, name="dcgan_discriminator",
-                        minibatch_std=False):
+                        minibatch_std=False, pack=1):
     """A DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2) -> one logit.
 
     Args:
@@ -112,6 +113,9 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
         minibatch_std: insert a ``tfgenopt.layers.MinibatchStdDev`` after the last
             convolution stage, before the flatten and the dense head (one extra channel):
             ``False`` (default) / ``None`` off, ``True`` for groups of 4, or an int >= 2.
+        pack: PacGAN packing: each sample is judged stacked with the next ``pack - 1`` of
+            its batch (a ``tfgenopt.layers.Pack`` layer at the input, after the label
+            channel; one logit per sample still). 1 (default) = off.
 
     Example:
         >>> d = dcgan_discriminator(image_shape=(28, 28, 1))
@@ -126,6 +130,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
     _blocks.check_activation(output_activation, "output_activation")
     dropout = check_float("dropout", dropout, 0.0, 1.0, max_inclusive=False)
     group_size = _blocks.check_minibatch_std(minibatch_std)
+    pack = check_int("pack", pack, minimum=1)
     init = _blocks.LayerInitializers(kernel_initializer, seed, name)
     _, stages = _stages(size)
     x_in = keras.Input(shape=(size, size, channels), name="x")
@@ -134,6 +139,8 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization=
         label, emb = label_input(num_classes, size * size)
         inputs.append(label)
         x = keras.layers.Concatenate()([x_in, keras.layers.Reshape((size, size, 1))(emb)])
+    if pack > 1:
+        x = Pack(pack, name="pack")(x)
     filters = base_filters
     for i in range(stages):
         x = _blocks.apply(_blocks.conv(filters, 4, 2, norm, init.next(), "leaky_relu", name=f"down_{i}",

@@ -2,5 +2,6 @@
 
 from tfgenopt.layers.lecam import LeCamEMA
 from tfgenopt.layers.minibatch_stddev import MinibatchStdDev
+from tfgenopt.layers.pack import Pack
 
-__all__ = ["LeCamEMA", "MinibatchStdDev"]
+__all__ = ["LeCamEMA", "MinibatchStdDev", "Pack"]
