@@ -66,6 +66,10 @@ VARIANTS = {
     "default_linear": {"g": {"output_activation": None}},  # no tanh to saturate at -1
     "default_tr": {"compile": {"augment": "translation"}},  # DiffAugment translation
     "default_pac2": {"d": {"pack": 2}},  # PacGAN2: D judges pairs of samples
+    "default_pac2_tr": {"d": {"pack": 2}, "compile": {"augment": "translation"}},
+    "default_glr": {"compile": {"g_optimizer": {  # G at D's learning rate (1e-3)
+        "class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}}}},
+    "default_r1low": {"compile": {"r1": 0.1}},  # a weaker R1
     "default_ctr": {"compile": {"augment": "color,translation"}},  # DiffAugment color+translation
 }
 
