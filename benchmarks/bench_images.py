@@ -15,10 +15,13 @@ Recipes, both on the same networks (``dcgan_generator`` / ``dcgan_discriminator`
 (32, 32, 3) with ``--base-filters``; the builders' default is 64):
 * ``default``: ``tg.models.GAN(g, d, latent_dim=100)`` + ``compile()`` on ``load_images``
   batches in [-1, 1] (tanh output, the builders' default), batch 64;
-* ``default_mbstd`` / ``default_r1x10`` / ``default_noema`` / ``default_d64`` /
-  ``default_g16`` / ``default_linear`` (candidates, only with ``--recipes``): ``default`` with
-  a minibatch-std layer in D / with ``r1=10`` / without the EMA generator / with D at 64 base
-  filters / with G at 16 / with a linear generator output (results: docs/own-images.md);
+* candidates, only with ``--recipes`` (``VARIANTS``; results: docs/own-images.md): ``default``
+  with one change each: a minibatch-std layer in D (``default_mbstd``), ``r1=10`` / ``r1=0.1``
+  (``default_r1x10`` / ``default_r1low``), no EMA generator (``default_noema``), D at 64 base
+  filters / G at 16 (``default_d64`` / ``default_g16``), a linear generator output
+  (``default_linear``), PacGAN packing in D (``default_pac2``), DiffAugment translation /
+  colour + translation (``default_tr`` / ``default_ctr``), both packing and translation
+  (``default_pac2_tr``), G's learning rate at D's 1e-3 (``default_glr``);
 * ``keras_io``: the keras.io "DCGAN overriding train_step" example's recipe: its train_step
   (``benchmarks/_keras_io_gan.py``: fake labelled 1, real 0, 0.05 label noise, BCE), Adam 1e-4
   for both networks, data in [0, 1] with a sigmoid output, batch 64, latent 100.
