@@ -34,6 +34,7 @@ images as in-memory arrays (``load_images(as_numpy=True)``), both with default a
 Usage:
     nice -n 10 python benchmarks/bench_images.py train --seeds 0,1,2 --checkpoints 120,240
     python benchmarks/bench_images.py score
+    python benchmarks/bench_images.py figure --budget 900 --seed 2   # docs/figures/rgb_samples.png
     nice -n 10 python benchmarks/bench_images.py input
     nice -n 10 python benchmarks/bench_images.py rss
 """
@@ -249,6 +250,35 @@ def run_score(args):
     json.dump(rows, open(os.path.join(args.out, "scores.json"), "w"), indent=1)
 
 
+def run_figure(args):
+    """docs/figures/rgb_samples.png: 36 samples of each recipe at one budget and seed, with scores."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    import tfgenopt as tg
+
+    scores = {(r["recipe"], r["seed"], r["budget"]): r
+              for r in json.load(open(os.path.join(args.out, "scores.json")))}
+    recipes = [r for r in args.recipes if (r, args.seed, args.budget) in scores]
+    fig = Figure(figsize=(3.2 * len(recipes), 3.6))
+    for ax, recipe in zip(fig.subplots(1, len(recipes), squeeze=False)[0], recipes):
+        row = scores[(recipe, args.seed, args.budget)]
+        x = np.load(row["path"])["samples"][:36]
+        ax.imshow(x.reshape(6, 6, 32, 32, 3).transpose(0, 2, 1, 3, 4).reshape(192, 192, 3))
+        ax.set_title(f"{recipe}: {row['classes']}/12 classes, FID {row['fid']:.0f}", fontsize=9)
+        ax.axis("off")
+    fig.suptitle(f"{args.budget} CPU-s, seed {args.seed}: EMA samples (default), generator "
+                 "(keras_io)", fontsize=9)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures",
+                        "rgb_samples.png")
+    tg.plotting.save_figure(fig, path)
+    from PIL import Image  # a palette PNG: a third of the size
+
+    with Image.open(path) as img:
+        img.convert("RGB").quantize(colors=128).save(path, optimize=True)
+    print(os.path.normpath(path))
+
+
 def run_input(args):
     """Steps per CPU-second: ``fit`` on a load_images dataset vs the same images as arrays."""
     import tensorflow as tf
@@ -292,11 +322,12 @@ def run_rss(args):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", nargs="?", default="train",
-                   choices=("train", "score", "input", "rss", "worker"))
+                   choices=("train", "score", "input", "rss", "figure", "worker"))
     p.add_argument("--recipes", type=lambda s: s.split(","), default=list(RECIPES))
     p.add_argument("--recipe")
     p.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",")], default=[0, 1, 2])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=int, default=900, help="figure: the checkpoint to draw")
     p.add_argument("--checkpoints", type=lambda s: [int(v) for v in s.split(",")],
                    default=[120, 240])
     p.add_argument("--base-filters", type=int, default=64)
@@ -312,7 +343,8 @@ def main(argv=None):
                       args.base_filters, args.batch)
         print(json.dumps(rows))
         return
-    {"train": run_train, "score": run_score, "input": run_input, "rss": run_rss}[args.mode](args)
+    {"train": run_train, "score": run_score, "input": run_input, "rss": run_rss,
+     "figure": run_figure}[args.mode](args)
     print(f"(peak RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2:.2f} GiB)")
 
