@@ -4,7 +4,8 @@ A discriminator that judges one sample at a time cannot see that a generator dra
 kinds of sample: each sample alone may look real. PacGAN (Lin et al., 2018) lets it judge
 ``m`` samples of one source together, stacked along the channels; a pack from a generator that
 drops modes holds repeats more often than a pack of real data, and the discriminator learns
-to tell (on stacked MNIST, packing two samples took a DCGAN from 99 to all 1,000 modes).
+to tell (in the paper's stacked-MNIST test, packing two samples took a DCGAN from 99 of
+1,000 modes to all of them).
 
 This layer keeps one row per sample, so every loss, penalty and callback still sees a batch of
 ``N`` logits: row ``i`` is the pack that starts at sample ``i`` and continues with the next
@@ -60,11 +61,10 @@ class Pack(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        n = ops.shape(inputs)[0]
+        n = ops.cast(ops.shape(inputs)[0], "int32")
         m = ops.convert_to_tensor(self.size, "int32")
-        n32 = ops.cast(n, "int32")
-        group = ops.where(ops.equal(ops.mod(n32, m), 0), m, n32)
-        index = ops.arange(n32, dtype="int32")
+        group = ops.where(ops.equal(ops.mod(n, m), 0), m, n)
+        index = ops.arange(n, dtype="int32")
         start = index - ops.mod(index, group)
         parts = [inputs] + [
             ops.take(inputs, start + ops.mod(index - start + k, group), axis=0)
