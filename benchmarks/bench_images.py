@@ -264,7 +264,7 @@ def run_figure(args):
     for ax, recipe in zip(fig.subplots(1, len(recipes), squeeze=False)[0], recipes):
         row = scores[(recipe, args.seed, args.budget)]
         x = np.load(row["path"])["samples"][:36]
-        ax.imshow(x.reshape(6, 6, 32, 32, 3).transpose(0, 2, 1, 3, 4).reshape(192, 192, 3))
+        ax.imshow(tg.plotting.image_grid_array(x, ncols=6, value_range=(0, 255)))
         ax.set_title(f"{recipe}: {row['classes']}/12 classes, FID {row['fid']:.0f}", fontsize=9)
         ax.axis("off")
     fig.suptitle(f"{args.budget} CPU-s, seed {args.seed}: EMA samples (default), generator "
