@@ -20,6 +20,17 @@ def _records(history):
     return list(history)
 
 
+def _surface_values(surface, key, log):
+    """The drawn values of a ``surface_2d`` result, ``log`` of them (floored at 1e-12) if asked."""
+    z = np.asarray(surface[key], dtype=float)
+    return np.log(np.maximum(z, 1e-12)) if log else z
+
+
+def _label_directions(ax):
+    ax.set_xlabel("direction 1")
+    ax.set_ylabel("direction 2")
+
+
 def plot_slices(history, player=None, key="loss", title=None):
     """1-D loss slices, one curve per probed epoch (darker = later).
 
@@ -77,9 +88,7 @@ def plot_surface(surface, key="loss", trajectory=None, levels=30, log=False, tit
         >>> a = np.linspace(-1, 1, 5)
         >>> fig = plot_surface({"alphas": a, "betas": a, "loss": np.add.outer(a**2, a**2)})
     """
-    z = np.asarray(surface[key], dtype=float)
-    if log:
-        z = np.log(np.maximum(z, 1e-12))
+    z = _surface_values(surface, key, log)
     fig, ax = new_figure(figsize=(5.5, 4.5))
     cs = ax.contour(surface["alphas"], surface["betas"], z, levels=levels, cmap="viridis")
     fig.colorbar(cs, ax=ax, label=f"log {key}" if log else key)
@@ -88,8 +97,7 @@ def plot_surface(surface, key="loss", trajectory=None, levels=30, log=False, tit
         t = np.asarray(trajectory, dtype=float)
         ax.plot(t[:, 0], t[:, 1], "o-", color="tab:red", markersize=3, label="trajectory")
         ax.legend(fontsize=8)
-    ax.set_xlabel("direction 1")
-    ax.set_ylabel("direction 2")
+    _label_directions(ax)
     ax.set_title(title or f"{key} surface")
     return fig
 
@@ -111,16 +119,13 @@ def plot_surface_3d(surface, key="loss", log=False, title=None):
         >>> a = np.linspace(-1, 1, 5)
         >>> fig = plot_surface_3d({"alphas": a, "betas": a, "loss": np.add.outer(a**2, a**2)})
     """
-    z = np.asarray(surface[key], dtype=float)
-    if log:
-        z = np.log(np.maximum(z, 1e-12))
+    z = _surface_values(surface, key, log)
     fig, _ = new_figure(figsize=(6, 5))
     fig.clf()
     ax = fig.add_subplot(projection="3d")
     aa, bb = np.meshgrid(surface["alphas"], surface["betas"])
     ax.plot_surface(aa, bb, z, cmap="viridis", linewidth=0, antialiased=True)
-    ax.set_xlabel("direction 1")
-    ax.set_ylabel("direction 2")
+    _label_directions(ax)
     ax.set_zlabel(f"log {key}" if log else key)
     ax.set_title(title or f"{key} surface")
     return fig
