@@ -34,7 +34,11 @@ images as in-memory arrays (``load_images(as_numpy=True)``), both with default a
 Usage:
     nice -n 10 python benchmarks/bench_images.py train --seeds 0,1,2 --checkpoints 120,240
     python benchmarks/bench_images.py score
-    python benchmarks/bench_images.py figure --budget 900 --seed 2   # docs/figures/rgb_samples.png
+    # the README's table and figure (about 2 hours on 2 cores; docs/own-images.md):
+    nice -n 5 python benchmarks/bench_images.py train --seeds 0,1,2 --base-filters 32 \
+        --checkpoints 600,1200,1800,2400 --out runs/bench_3k
+    python benchmarks/bench_images.py score --out runs/bench_3k
+    python benchmarks/bench_images.py figure --budget 2400 --seed 0 --out runs/bench_3k
     nice -n 10 python benchmarks/bench_images.py input
     nice -n 10 python benchmarks/bench_images.py rss
 """
