@@ -269,7 +269,8 @@ def run_figure(args):
         row = scores[(recipe, args.seed, args.budget)]
         x = np.load(row["path"])["samples"][:36]
         ax.imshow(tg.plotting.image_grid_array(x, ncols=6, value_range=(0, 255)))
-        ax.set_title(f"{recipe}: {row['classes']}/12 classes, FID {row['fid']:.0f}", fontsize=9)
+        ax.set_title(f"{recipe}: {row['classes']}/{len(tg.data.SHAPE_CLASSES)} classes, "
+                     f"FID {row['fid']:.0f}", fontsize=9)
         ax.axis("off")
     fig.suptitle(f"{args.budget} CPU-s, seed {args.seed}: EMA samples (default), generator "
                  "(keras_io)", fontsize=9)
