@@ -27,13 +27,9 @@ def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
 
 
 def _check_optimizer_name(optimizer):
-    import keras
+    from tfgenopt.models._optimizer import resolve_optimizer
 
-    try:
-        keras.optimizers.get(optimizer)
-    except ValueError:
-        raise ValueError(f"`optimizer` must be a keras.optimizers name ('adam', 'sgd', "
-                         f"'rmsprop', ...); received {optimizer!r}.") from None
+    resolve_optimizer("optimizer", optimizer)
 
 
 def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, latent_dim=None,
@@ -50,8 +46,6 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
     Example:
         >>> ae = make_model("autoencoder", 784)
     """
-    import keras
-
     from tfgenopt import builders, models
 
     if kind == "gan":
@@ -61,16 +55,10 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
                           optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
     optimizer = optimizer or "adam"
 
-    def opt(default_lr, **kwargs):
-        if optimizer == "adam":
-            return keras.optimizers.Adam(lr or default_lr, **kwargs)
-        try:
-            o = keras.optimizers.get(optimizer)
-        except ValueError:
-            raise ValueError(f"`optimizer` must be a keras.optimizers name ('adam', 'sgd', "
-                             f"'rmsprop', ...); received {optimizer!r}.") from None
-        o.learning_rate = lr or default_lr
-        return o
+    def opt(default_lr):
+        from tfgenopt.models._optimizer import resolve_optimizer
+
+        return resolve_optimizer("optimizer", optimizer, learning_rate=lr or default_lr)
 
     if kind == "autoencoder":
         model = builders.dense_autoencoder(input_dim, seed=seed)

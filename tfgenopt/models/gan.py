@@ -10,12 +10,11 @@ from __future__ import annotations
 import inspect
 
 import keras
-import numpy as np
 from keras import ops
 
 from tfgenopt import distribute, losses
 from tfgenopt._validation import check_int
-from tfgenopt.models import _gan_checks, _training
+from tfgenopt.models import _gan_checks, _sampling, _training
 from tfgenopt.models import ema as ema_lib
 from tfgenopt.models._gan_losses import PureLossesMixin
 from tfgenopt.models._input import ArrayFitMixin
@@ -334,12 +333,8 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         labels = _gan_checks.check_labels(labels, n, self.num_classes if self.conditional else None)
         net = self.ema_generator if use_ema and self.ema_generator is not None else self.generator
         z = ops.convert_to_numpy(self.sample_noise(n, seed))
-        out = []
-        for i in range(0, n, batch_size):
-            zi = z[i:i + batch_size]
-            inputs = zi if labels is None else [zi, labels[i:i + batch_size]]
-            out.append(ops.convert_to_numpy(net(inputs, training=False)))
-        return np.concatenate(out).astype("float32")
+        return _sampling.in_batches(
+            lambda zi, yi: net(self._g_inputs(zi, yi), training=False), z, labels, batch_size)
 
     # ------------------------------------------------------------------------- serialize
     def get_config(self):

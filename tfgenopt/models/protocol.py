@@ -38,6 +38,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from tfgenopt.models import _sampling
+
 __all__ = ["networks", "snapshot_networks", "restore_networks", "optimizers", "lr_log_key",
            "trainable_variables", "set_carried_keys", "carried_keys", "sampler", "sample",
            "check_sample_fn", "latent_shape", "NETWORK_ATTRIBUTES", "announce_keys",
@@ -335,10 +337,8 @@ def sampler(model, sample_fn=None, owner="This callback"):
 
 
 def _draw(net, shape, n, seed, batch_size=256):
-    z = keras.ops.convert_to_numpy(keras.random.normal((int(n),) + shape, seed=seed))
-    out = [keras.ops.convert_to_numpy(net(z[i:i + batch_size], training=False))
-           for i in range(0, len(z), batch_size)]
-    return np.concatenate(out).astype("float32")
+    z = _sampling.draw_noise(n, shape, seed)
+    return _sampling.in_batches(lambda zi, _: net(zi, training=False), z, batch_size=batch_size)
 
 
 def sample(model, n, seed=None, sample_fn=None):

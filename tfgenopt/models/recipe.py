@@ -32,6 +32,7 @@ import keras
 from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_float, check_int
 from tfgenopt.models._execution import check_steps_per_execution
+from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.models._training import static_shape, wrap_loss_scale
 
 __all__ = ["GANRecipe", "resolve_optimizer"]
@@ -41,41 +42,6 @@ G_LEARNING_RATE = 5e-4
 BETA_1 = 0.5
 R1_GAMMA = 1.0
 R1_EVERY = 4
-
-
-def resolve_optimizer(name, value, learning_rate):
-    """A Keras optimizer from a name, a config dict or an instance (instances as given).
-
-    Args:
-        name: the argument name, for error messages (``"d_optimizer"``).
-        value: an optimizer instance, its config dict, or a name such as ``"adam"``.
-        learning_rate: the learning rate a *name* resolves with (it also gets ``beta_1=0.5``
-            where the optimizer has one).
-
-    Returns:
-        A ``keras.optimizers.Optimizer``.
-
-    Example:
-        >>> opt = resolve_optimizer("d_optimizer", "adam", 1e-3)
-        >>> float(opt.learning_rate), opt.beta_1
-        (0.001, 0.5)
-    """
-    try:
-        opt = keras.optimizers.get(value)
-    except (ValueError, TypeError) as e:
-        raise ValueError(
-            f"`{name}` must be a Keras optimizer, its name (e.g. 'adam', 'sgd', 'rmsprop', "
-            f"'adagrad') or its config; received {value!r} ({e})."
-        ) from None
-    if opt is None:
-        raise ValueError(f"`{name}` must be a Keras optimizer or its name; received None.")
-    if not isinstance(value, str):
-        return opt
-    config = opt.get_config()
-    config["learning_rate"] = learning_rate
-    if "beta_1" in config:
-        config["beta_1"] = BETA_1
-    return opt.__class__.from_config(config)
 
 
 def _augment_policy(augment, ada_target):
@@ -196,8 +162,10 @@ class GANRecipe:
         self.jit_compile = check_choice("jit_compile", jit_compile, (True, False, "auto"))
         self.steps_per_execution = check_steps_per_execution(steps_per_execution)
         self.run_eagerly = check_choice("run_eagerly", run_eagerly, (True, False))
-        self.d_optimizer = resolve_optimizer("d_optimizer", d_optimizer, D_LEARNING_RATE)
-        self.g_optimizer = resolve_optimizer("g_optimizer", g_optimizer, G_LEARNING_RATE)
+        self.d_optimizer = resolve_optimizer("d_optimizer", d_optimizer,
+                                             learning_rate=D_LEARNING_RATE, beta_1=BETA_1)
+        self.g_optimizer = resolve_optimizer("g_optimizer", g_optimizer,
+                                             learning_rate=G_LEARNING_RATE, beta_1=BETA_1)
         if self.d_optimizer is self.g_optimizer:
             raise ValueError("`d_optimizer` and `g_optimizer` must be different optimizer "
                              "instances (each keeps slots for its own network).")

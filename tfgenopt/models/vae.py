@@ -8,7 +8,7 @@ from keras import ops
 
 from tfgenopt import distribute
 from tfgenopt._validation import check_choice, check_float, check_int
-from tfgenopt.models import _training
+from tfgenopt.models import _sampling, _training
 from tfgenopt.models._input import ArrayFitMixin
 
 __all__ = ["VAE"]
@@ -158,12 +158,13 @@ class VAE(ArrayFitMixin, keras.Model):
         """
         return ops.convert_to_numpy(self(x, training=False)).astype("float32")
 
-    def generate(self, n, seed=None):
+    def generate(self, n, seed=None, batch_size=256):
         """Decode ``n`` codes drawn from the standard normal prior, as NumPy float32.
 
         Args:
             n: number of samples.
             seed: an int for a reproducible draw; None uses the model's seed generator.
+            batch_size: codes per decoder call.
 
         Returns:
             A ``np.ndarray`` of shape ``(n,) + data_shape``.
@@ -173,9 +174,9 @@ class VAE(ArrayFitMixin, keras.Model):
             (8, 64)
         """
         n = check_int("n", n, minimum=1)
-        shape = (n,) + _training.static_shape(self.decoder.inputs[0])
-        z = keras.random.normal(shape, seed=self.seed_generator if seed is None else seed)
-        return ops.convert_to_numpy(self.decode(z)).astype("float32")
+        z = _sampling.draw_noise(n, _training.static_shape(self.decoder.inputs[0]),
+                                 self.seed_generator if seed is None else seed)
+        return _sampling.in_batches(lambda zi, _: self.decode(zi), z, batch_size=batch_size)
 
     def _terms(self, x, z_mean, z_log_var, eps, training):
         z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")

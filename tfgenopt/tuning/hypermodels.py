@@ -19,6 +19,7 @@ from tfgenopt import builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
 from tfgenopt.models import protocol
+from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.tuning._checkpoint import defer_checkpoints
 from tfgenopt.tuning._objective import (
     DefaultObjectiveLogger,
@@ -57,11 +58,8 @@ def make_optimizer(name, learning_rate, momentum=0.9):
         0.9
     """
     check_choice("optimizer", name, OPTIMIZERS)
-    lr = float(learning_rate)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=float(momentum))
-    return {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
-            "adagrad": keras.optimizers.Adagrad}[name](learning_rate=lr)
+    extra = {"momentum": float(momentum)} if name == "sgd" else {}  # RMSprop's stays 0
+    return resolve_optimizer("optimizer", name, learning_rate=float(learning_rate), **extra)
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
