@@ -7,9 +7,10 @@ write files leave nothing behind) and sees these names, besides its own imports:
 * ``tg``, ``np``, ``keras``, ``keras_tuner``: ``tfgenopt``, NumPy, Keras and Keras Tuner;
 * ``x``: 64 bundled digits as flat 8x8 vectors (``(64, 64)`` float32 in ``[0, 1]``);
 * ``gan``: a tiny compiled dense GAN for that data (``latent_dim=8``, 64 outputs, seed 0);
-* ``vae``: a tiny compiled dense VAE for that data (``latent_dim=2``, seed 0).
+* ``vae``: a tiny compiled dense VAE for that data (``latent_dim=2``, seed 0);
+* ``diffusion``: a tiny compiled ``Diffusion`` (default recipe) around a 2-D MLP denoiser.
 
-``gan`` and ``vae`` are built afresh for each example that names them, so an example that
+``gan``, ``vae`` and ``diffusion`` are built afresh for each example that names them, so an example that
 compiles or trains one does not change what the next one sees.
 """
 
@@ -51,7 +52,19 @@ def _vae():
     return vae
 
 
-_BUILDERS = {"gan": _gan, "vae": _vae}
+def _diffusion():
+    import keras
+
+    import tfgenopt as tg
+
+    x_in, level = keras.Input((2,)), keras.Input((1,))
+    h = keras.layers.Dense(16, activation="swish")(keras.layers.Concatenate()([x_in, level]))
+    model = tg.models.Diffusion(keras.Model([x_in, level], keras.layers.Dense(2)(h)), seed=0)
+    model.compile()
+    return model
+
+
+_BUILDERS = {"gan": _gan, "vae": _vae, "diffusion": _diffusion}
 
 
 @pytest.fixture(scope="session", autouse=True)

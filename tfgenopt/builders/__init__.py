@@ -9,6 +9,7 @@ from tfgenopt.builders.conv import (
     vae_encoder,
 )
 from tfgenopt.builders.dense import dense_autoencoder, dense_discriminator, dense_generator
+from tfgenopt.builders.unet import unet
 
 __all__ = [
     "dense_autoencoder",
@@ -19,5 +20,6 @@ __all__ = [
     "conv_autoencoder",
     "vae_encoder",
     "vae_decoder",
+    "unet",
     "known_initializers",
 ]

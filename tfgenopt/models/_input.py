@@ -98,6 +98,9 @@ def check_fit_arrays(model, x, y):
     ``y`` must have one entry per sample. Without this, NaN data trains silently and a wrong
     shape fails deep inside a traced step. Datasets and other inputs pass unchecked.
     """
+    hook = getattr(model, "check_fit_data", None)  # a model's own checks (Diffusion: labels)
+    if callable(hook):
+        hook(x, y)
     if not isinstance(x, np.ndarray):
         return
     check_array("x", x)

@@ -113,8 +113,10 @@ def check_data_range(model, x, argument="x", owner=None):
         ...
         ValueError: `x` holds values in [255, 255] but the generator ends in sigmoid, whose outputs lie in [0, 1]...
     """
+    declared = getattr(model, "value_range", None)  # a model that states its data's range
     name, net = _data_network(model)
-    expected = None if net is None else output_range(net)
+    expected = declared if isinstance(declared, tuple) else (
+        None if net is None else output_range(net))
     if expected is None:
         return
     data = first_batch(x)
@@ -134,6 +136,11 @@ def check_data_range(model, x, argument="x", owner=None):
     else:
         fix = (f"`tg.data.scale(raw_pixels, value_range=({a:g}, {b:g}))` on the 0..255 pixels "
                f"(or map [{lo:.3g}, {hi:.3g}] linearly onto [{a:g}, {b:g}])")
+    if isinstance(declared, tuple):
+        raise ValueError(
+            f"{where}`{argument}`{batch} holds values in [{lo:.4g}, {hi:.4g}] outside the model's "
+            f"`value_range` [{a:g}, {b:g}]. Rescale the data with {fix}, or build the model with "
+            f"value_range=({lo:.3g}, {hi:.3g}).")
     raise ValueError(
         f"{where}`{argument}`{batch} holds values in [{lo:.4g}, {hi:.4g}] but the {name} ends in "
         f"{output_activation(net)}, whose outputs lie in [{a:g}, {b:g}]: the model can never "
