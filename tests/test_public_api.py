@@ -5,12 +5,13 @@ import pytest
 import tfgenopt as tg
 
 PROMISED = {
+    "diffusion": ["formulations", "noise", "samplers"],
     "data": ["load_digits", "load_mnist", "load_fashion_mnist", "as_dataset", "load", "scale",
              "load_images", "write_image_folder", "make_shapes", "SHAPE_CLASSES"],
     "builders": ["dense_autoencoder", "dense_generator", "dense_discriminator",
                  "dcgan_generator", "dcgan_discriminator", "conv_autoencoder", "vae_encoder",
-                 "vae_decoder"],
-    "models": ["GAN", "GANRecipe", "VAE", "protocol"],
+                 "vae_decoder", "unet"],
+    "models": ["GAN", "GANRecipe", "VAE", "Diffusion", "DiffusionRecipe", "protocol"],
     "losses": ["minimax", "non_saturating", "hinge", "wasserstein", "least_squares",
                "gradient_penalty", "r1_penalty", "get", "names"],
     "schedules": ["WarmupCosine", "OneCycle", "Cyclical", "StepDecay", "get"],

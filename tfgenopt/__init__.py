@@ -1,4 +1,4 @@
-"""tfgenopt: train, diagnose and tune generative Keras models (GANs, VAEs, autoencoders).
+"""tfgenopt: train, diagnose and tune generative Keras models (GANs, VAEs, diffusion, autoencoders).
 
 ``import tfgenopt`` does the same in every process: it imports every submodule (and so Keras and
 TensorFlow), which registers tfgenopt's Keras serializable classes, so
@@ -14,6 +14,7 @@ from tfgenopt import (  # every public submodule: registers the serializable cla
     callbacks,
     catalog,
     data,
+    diffusion,
     distribute,
     evaluation,
     landscape,
@@ -29,4 +30,4 @@ from tfgenopt.version import __version__
 
 __all__ = ["__version__", "data", "builders", "models", "losses", "schedules", "callbacks",
            "landscape", "evaluation", "tuning", "plotting", "catalog", "layers", "augment",
-           "distribute", "lr_find"]
+           "distribute", "diffusion", "lr_find"]

@@ -19,7 +19,9 @@ states are never touched, also when a probe is interrupted.
   WGAN-GP), else the standard non-saturating losses (real labelled 1; from probabilities
   when the discriminator ends in a sigmoid); a VAE's deterministic ELBO (binary
   cross-entropy summed over features for a sigmoid decoder, squared error otherwise, plus
-  the KL of an encoder returning ``[z_mean, z_log_var, ...]``).
+  the KL of an encoder returning ``[z_mean, z_log_var, ...]``);
+* a diffusion model (``loss_at``, ``validation_noise``): its loss at the validation grid's fixed
+  noise levels and noise, over the denoiser's weights.
 
 Any callable ``fn(data) -> scalar`` over any ``keras.Variable``s works through
 ``Objective(fn, variables, data)``.
@@ -248,6 +250,24 @@ def _user_vae_terms(vae):
     return fn
 
 
+def _is_diffusion(model):
+    return callable(getattr(model, "validation_noise", None)) and callable(
+        getattr(model, "loss_at", None))
+
+
+def _diffusion_objective(model, data, batch_size):
+    """The diffusion loss at the validation grid's fixed levels and noise (over the network)."""
+    x, labels = (data[0], data[1]) if isinstance(data, tuple) and len(data) == 2 else (data, None)
+    x = np.asarray(x, "float32")
+    eps, s = (keras.ops.convert_to_numpy(t) for t in model.validation_noise(x))
+    batch = (x, eps, s) if labels is None else (x, eps, s, np.asarray(labels, "int32"))
+
+    def fn(b):
+        return {"loss": model.loss_at(b[0], b[1], b[2], b[3] if len(b) == 4 else None)}
+
+    return Objective(fn, model.network.trainable_variables, batch, batch_size, name="loss")
+
+
 def _vae_objective(vae, data, batch_size):
     terms = vae.elbo_terms if callable(getattr(vae, "elbo_terms", None)) else \
         _user_vae_terms(vae)
@@ -293,6 +313,8 @@ def objective(model, data=None, player=None, metrics=None, batch_size=None, seed
                          f"{type(model).__name__}.")
     if _is_vae(model):
         return _vae_objective(model, data, batch_size)
+    if _is_diffusion(model):
+        return _diffusion_objective(model, data, batch_size)
     if isinstance(model, keras.Model):
         return _model_objective(model, data, metrics, batch_size)
     raise TypeError("`model` must be a compiled keras.Model, a GAN, a VAE or an Objective; "

@@ -278,6 +278,21 @@ class Diffusion(ArrayFitMixin, keras.Model):
         eps = keras.random.normal(ops.shape(x0), seed=_VALIDATION_SEED)
         return eps, self._recipe.formulation.sigma_from_quantile(q)
 
+    def loss_at(self, x, eps, s, labels=None):
+        """The loss of data ``x`` (in ``value_range``) at given noise ``eps`` and levels ``s``.
+
+        Deterministic (inference mode, no label dropout): what the landscape probes and
+        ``test_step`` evaluate. ``s`` holds one level per sample.
+
+        Example:
+            >>> x0 = np.zeros((4, 2), "float32")
+            >>> eps, s = diffusion.validation_noise(x0)
+            >>> float(diffusion.loss_at(x0, eps, s)) > 0
+            True
+        """
+        return self._loss(self._to_model_range(x), ops.cast(eps, "float32"),
+                          ops.cast(s, "float32"), labels, training=False)
+
     def test_step(self, data):
         x0, labels = self._unpack(data)
         eps, s = self.validation_noise(x0)
