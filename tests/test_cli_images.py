@@ -74,6 +74,9 @@ def test_train_gan_images_uses_the_recipe_flags_and_writes_a_loadable_model_and_
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(3e-4)
     page = (out / "report.html").read_text()
     assert "hinge loss" in page and "Samples across epochs" in page and "8×8 RGB" in page
+    rarest = json.loads((out / "summary.json").read_text())["headline"]["rarest_classes"]
+    assert len(rarest) == 3 and {r["class"] for r in rarest} <= set(os.listdir(labelled))
+    assert "rarest classes" in page
     for name in ("samples.png", "quality.png", "curves.png", "history.json", "summary.json"):
         assert (out / name).exists(), name
 

@@ -121,10 +121,14 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     data = report.describe_data(os.path.basename(os.path.normpath(images)) or images,
                                 len(_image_files(images)[0]) - len(x_val), len(x_val), shape,
                                 n_classes)
+    rarest = None
+    if quality.class_shares:  # the last measurement, with the folder's class names
+        rarest = [dict(r, **{"class": train.class_names[r["class"]]})
+                  for r in quality.class_shares[max(quality.class_shares)]]
     page = report.write_training_report(
         out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
         x_real=x_val, num_classes=n_classes, figures=figures, sample_grid=grids,
-        title=f"tfgenopt train gan --images {images}")
+        title=f"tfgenopt train gan --images {images}", rarest_classes=rarest)
     kid = quality.history.get("val_kid") or [float("nan")]
     return {"images": images, "image_shape": list(shape), "labelled": labelled,
             "n_val": int(len(x_val)), "best_val_kid": float(np.nanmin(kid)),
