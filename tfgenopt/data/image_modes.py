@@ -108,7 +108,12 @@ def file_mode(path):
 
 
 def has_alpha(mode):
-    """Whether a file of ``mode`` can hold transparent pixels."""
+    """Whether a file of ``mode`` can hold transparent pixels.
+
+    Example:
+        >>> has_alpha("LA"), has_alpha("P+tRNS"), has_alpha("RGB")
+        (True, True, False)
+    """
     return mode in ("LA", "RGBA") or mode.endswith("+tRNS")
 
 
