@@ -20,6 +20,9 @@ def folder(tmp_path_factory):
     (["train", "gan", "--images", "{folder}", "--image-size", "48"], "--image-size"),
     (["demo", "--images", "{missing}"], "does not exist"),
     (["train", "gan", "--image-size", "64"], "image_size"),  # --dataset digits has no 64
+    (["train", "gan", "--images", "{folder}", "--background", "purple"], "--background"),
+    (["demo", "--images", "{folder}", "--background", "keep"], "--background"),
+    (["train", "gan", "--images", "{folder}", "--background", "0,0,300"], "--background"),
 ])
 def test_bad_images_runs_exit_2_naming_the_fault_and_write_nothing(argv, says, folder, tmp_path,
                                                                    capsys):
@@ -29,6 +32,19 @@ def test_bad_images_runs_exit_2_naming_the_fault_and_write_nothing(argv, says, f
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1
     assert not os.path.exists(out / "model.keras")
+
+
+@pytest.mark.parametrize("flag, expected", [(None, (255, 255, 255)), ("black", (0, 0, 0)),
+                                            ("10,20,30", (10, 20, 30))])
+def test_background_flag_reaches_the_folder_loader(flag, expected, folder, monkeypatch, capsys):
+    import tfgenopt.commands_images as commands_images
+
+    seen = {}
+    monkeypatch.setattr(commands_images, "train_gan_images",
+                        lambda images, **options: seen.update(options) or {"out": "x"})
+    argv = ["train", "gan", "--images", str(folder)] + (["--background", flag] if flag else [])
+    assert main(argv) == 0
+    assert seen["background"] == expected
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +74,9 @@ def test_train_gan_images_uses_the_recipe_flags_and_writes_a_loadable_model_and_
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(3e-4)
     page = (out / "report.html").read_text()
     assert "hinge loss" in page and "Samples across epochs" in page and "8×8 RGB" in page
+    rarest = json.loads((out / "summary.json").read_text())["headline"]["rarest_classes"]
+    assert len(rarest) == 3 and {r["class"] for r in rarest} <= set(os.listdir(labelled))
+    assert "rarest classes" in page
     for name in ("samples.png", "quality.png", "curves.png", "history.json", "summary.json"):
         assert (out / name).exists(), name
 

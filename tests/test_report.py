@@ -74,6 +74,19 @@ def test_healthy_run_that_stopped_early_is_healthy():
     assert {r["label"]: r["value"] for r in v["rows"]}["restored"] == "epoch 2"
 
 
+def test_rarest_classes_are_one_verdict_row_naming_the_uncovered_ones():
+    rare = [{"class": "emu", "share": 0.004, "data_share": 0.022, "covered": False},
+            {"class": 1, "share": 0.03, "data_share": 0.05, "covered": True}]
+    run = run_record({"val_coverage": [0.5, 0.9]}, model="GAN", num_classes=10,
+                     rarest_classes=rare)
+    assert json.loads(json.dumps(run))["rarest_classes"][1]["class"] == "1"
+    rows = {r["label"]: r for r in verdict(run)["rows"]}
+    assert rows["rarest classes"]["value"] == "emu 0.4% (data 2.2%), 1 3.0% (data 5.0%)"
+    assert "emu not covered" in rows["rarest classes"]["reading"]
+    assert "rarest classes" not in {r["label"] for r in verdict(run_record(
+        {"val_coverage": [0.5]}, model="GAN"))["rows"]}
+
+
 def test_coverage_that_falls_is_a_collapse():
     run = run_record({"val_coverage": [0.5, 1.0, 0.9, 0.2], "val_kid": [0.5, 0.1, 0.2, 0.9]},
                      model="GAN", num_classes=10)

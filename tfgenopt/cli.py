@@ -50,6 +50,27 @@ def _positive_float(text):
     return value
 
 
+def _background(text):
+    """``--background``: a colour name or ``R,G,B`` (ints in 0..255)."""
+    from tfgenopt.data.image_modes import check_background
+
+    value = tuple(int(v) if v.strip().isdigit() else v for v in text.split(",")) \
+        if "," in text else text
+    if value == "keep":
+        raise argparse.ArgumentTypeError("'keep' (4 channels) is for load_images; the --images "
+                                         "DCGAN trains on 1 or 3 channels: pass a colour")
+    try:
+        return check_background(value)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _background_arg(p):
+    p.add_argument("--background", type=_background, default="white", metavar="COLOUR",
+                   help="with --images: where transparent pixels go, a name (white, black, gray) "
+                        "or R,G,B (default white)")
+
+
 def _data_args(p, image_size=28):
     p.add_argument("--dataset", choices=DATASETS, default="digits",
                    help="bundled digits (offline) or a cached keras.datasets set")
@@ -82,6 +103,7 @@ def build_parser():
                         "a domain extractor trained on it, and its metric sanity table")
     p.add_argument("--image-size", type=int, default=32, choices=(8, 16, 28, 32, 64),
                    help="with --images: image side in pixels (default %(default)s)")
+    _background_arg(p)
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser(
@@ -95,6 +117,7 @@ def build_parser():
                    help="gan only: train the DCGAN builders with the recipe (and its flags "
                         "below) on a folder of images (one subfolder per class) instead of "
                         "--dataset; quality on a domain extractor; writes report.html")
+    _background_arg(p)
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--optimizer", default=None,
@@ -177,7 +200,7 @@ def _cmd_demo(args):
 
         summary = demo_images(args.images, out=args.out, image_size=args.image_size,
                               epochs=args.epochs, seed=args.seed, quick=args.quick,
-                              verbose=args.verbose)
+                              verbose=args.verbose, background=args.background)
         print(f"report: {summary['report']}  sanity suite passed: {summary['sanity_passed']}  "
               f"stop: {summary['gan']['stop_reason']}")
         return 0
@@ -225,6 +248,7 @@ def _cmd_train(args):
     args.image_size = args.image_size or 28
     options = _options(args)
     options.pop("images", None)
+    options.pop("background", None)
     result = train(**options)
     print(json.dumps(result, indent=2))
     return 0

@@ -40,7 +40,7 @@ def _val_arrays(ds, labelled):
 
 def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, optimizer=None,
                      lr=None, loss=None, ema=None, latent_dim=None, patience=None,
-                     out="runs/train", verbose=1, **_ignored):
+                     out="runs/train", verbose=1, background="white", **_ignored):
     """Train the default DCGAN recipe on an image folder; save the model, curves, samples, report.
 
     Args:
@@ -53,7 +53,9 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
         patience: early-stopping patience on ``val_kid`` (None: ``max(4 * every, 10)``).
         out: output folder (``model.keras``, ``history.json``, ``samples.png``, ``quality.png``,
             ``curves.png``, ``report.html`` with ``summary.json``).
-        verbose: 0 silent, 1 or 2 Keras' line per epoch.
+        verbose: 0 silent, 1 or 2 Keras' line per epoch (and load_images' conversion line).
+        background: where transparent pixels go (``load_images``' ``background``: a colour name
+            or an ``(r, g, b)`` tuple; not ``"keep"``, the DCGAN trains on 1 or 3 channels).
 
     Returns:
         A JSON-able dict (``best_val_kid``, ``epochs_run``, ``stop_reason``, ``report``, ``out``,
@@ -71,11 +73,15 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     from tfgenopt.data.folders import _image_files
 
     _check_size(image_size)
+    if isinstance(background, str) and background.lower() == "keep":
+        raise ValueError("`background` (--background) must be a colour for the DCGAN on 1 or 3 "
+                         "channels; received 'keep'.")
     images = os.fspath(images)
     labelled = os.path.isdir(images) and _has_class_folders(images)
     train, val = load_images(images, image_size=image_size, value_range=(-1.0, 1.0),
                              labels="inferred" if labelled else None, validation_split=0.1,
-                             seed=seed, batch_size=batch_size)
+                             seed=seed, batch_size=batch_size, background=background,
+                             verbose=bool(verbose))
     x_val, y_val = _val_arrays(val, labelled)
     if len(x_val) < 2:
         raise ValueError(f"`images` {images!r} gives {len(x_val)} validation image(s); at least "
@@ -115,10 +121,14 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     data = report.describe_data(os.path.basename(os.path.normpath(images)) or images,
                                 len(_image_files(images)[0]) - len(x_val), len(x_val), shape,
                                 n_classes)
+    rarest = None
+    if quality.class_shares:  # the last measurement, with the folder's class names
+        rarest = [dict(r, **{"class": train.class_names[r["class"]]})
+                  for r in quality.class_shares[max(quality.class_shares)]]
     page = report.write_training_report(
         out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
         x_real=x_val, num_classes=n_classes, figures=figures, sample_grid=grids,
-        title=f"tfgenopt train gan --images {images}")
+        title=f"tfgenopt train gan --images {images}", rarest_classes=rarest)
     kid = quality.history.get("val_kid") or [float("nan")]
     return {"images": images, "image_shape": list(shape), "labelled": labelled,
             "n_val": int(len(x_val)), "best_val_kid": float(np.nanmin(kid)),
@@ -128,7 +138,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
 
 
 def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, quick=False,
-                verbose=1, **_ignored):
+                verbose=1, background="white", **_ignored):
     """The demo on an image folder: train (``train_gan_images``), then the sanity suite.
 
     Writes what ``train_gan_images`` writes (``report.html``: samples across epochs, quality and
@@ -149,7 +159,7 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
 
     epochs = epochs or (2 if quick else 40)
     result = train_gan_images(images, image_size=image_size, seed=seed, epochs=epochs,
-                              out=out, verbose=verbose)
+                              out=out, verbose=verbose, background=background)
     x_val, y_val = result.pop("_x_val"), result.pop("_y_val")
     check = check_extractor(x_val, "domain", labels=y_val, value_range=(-1.0, 1.0),
                             drop=(0, 1) if y_val is None or len(np.unique(y_val)) < 7

@@ -222,6 +222,27 @@ class TestQualityMonitorCopiesAndConfig:
         clone = check_config_roundtrip(qm)
         assert clone.log_keys == ("val_fid", "val_kid", "val_kid_std")
 
+    def test_class_shares_list_the_three_rarest_classes_per_measured_epoch(self, digits,
+                                                                            extractor, capsys):
+        x_train, x_val = digits
+        labels = np.r_[np.zeros(len(x_val) - 12), np.arange(12) % 3 + 1].astype(int)
+        qm = monitor(x_val, extractor, metrics=("coverage",), labels=labels, verbose=1)
+        tiny_gan().fit(x_train, epochs=2, batch_size=128, verbose=0, callbacks=[qm])
+        assert sorted(qm.class_shares) == [0, 1]
+        rarest = qm.class_shares[1]
+        assert [r["class"] for r in rarest] == [1, 2, 3]  # 4 samples each, the rest are 0s
+        assert all(r["data_share"] == pytest.approx(4 / len(x_val), abs=1e-6) for r in rarest)
+        lines = [x for x in capsys.readouterr().out.splitlines() if "rarest classes" in x]
+        assert len(lines) == 2 and lines[1].startswith("QualityMonitor epoch 2: rarest classes")
+
+    def test_coverage_rule_sets_its_default_threshold_and_round_trips(self, digits):
+        assert QualityMonitor(digits[1]).min_share == 0.25
+        qm = QualityMonitor(digits[1][:20], coverage_rule="absolute", metrics=("fid",))
+        assert qm.min_share == 0.02
+        assert check_config_roundtrip(qm).coverage_rule == "absolute"
+        with pytest.raises(ValueError, match="coverage_rule"):
+            QualityMonitor(digits[1], coverage_rule="median")
+
     def test_monitor_history_plots_measured_epochs(self, digits, extractor):
         x_train, x_val = digits
         qm = monitor(x_val, extractor, metrics=("fid", "kid"), every=3)

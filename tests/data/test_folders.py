@@ -114,15 +114,16 @@ class TestLoadImagesBadInput:
         with pytest.raises(ValueError, match=r"holds no images \(1 other file"):
             tg.data.load_images(tmp_path)
 
-    def test_mixed_channel_counts_name_both_files(self, shapes, tmp_path):
+    def test_mixed_channel_counts_load_as_rgb_with_one_line(self, shapes, tmp_path, capsys):
         path = tg.data.write_image_folder(shapes[0][:4], [0, 0, 1, 1], tmp_path / "mixed")
         gray = tf.io.encode_png(shapes[0][0, ..., :1]).numpy()
         (tmp_path / "mixed" / "class_01" / "gray.png").write_bytes(gray)
-        with pytest.raises(ValueError, match=r"1 channel\(s\) in .*gray\.png.*3 channel"):
-            tg.data.load_images(path, image_size=16)
-        x, _ = tg.data.load_images(path, image_size=16, color_mode="rgb", validation_split=0,
-                                   as_numpy=True)
+        x, _ = tg.data.load_images(path, image_size=16, validation_split=0, as_numpy=True)
         assert x.shape == (5, 16, 16, 3)
+        assert capsys.readouterr().out == "load_images: 5 images load as rgb; converted 1 (1 L).\n"
+        x, _ = tg.data.load_images(path, image_size=16, color_mode="grayscale",
+                                   validation_split=0, as_numpy=True)
+        assert x.shape == (5, 16, 16, 1)
 
     def test_an_unreadable_file_is_named(self, shapes, tmp_path):
         path = tg.data.write_image_folder(shapes[0][:4], [0, 0, 1, 1], tmp_path / "bad")
@@ -141,12 +142,54 @@ class TestLoadImagesBadInput:
                                    image_size=16).shape == (4, 16, 16, 3)
 
     @pytest.mark.parametrize("kwargs, name", [
-        ({"image_size": (16, 0)}, "image_size"), ({"color_mode": "rgba"}, "color_mode"),
+        ({"image_size": (16, 0)}, "image_size"), ({"color_mode": "rgbx"}, "color_mode"),
         ({"value_range": (0, 2)}, "value_range"), ({"validation_split": 1.0}, "validation_split"),
-        ({"labels": "binary"}, "labels"), ({"cache": "yes"}, "cache")])
+        ({"labels": "binary"}, "labels"), ({"cache": "yes"}, "cache"),
+        ({"background": "purple"}, "background"), ({"background": 3}, "background"),
+        ({"interpolation": "cubic"}, "interpolation"),
+        ({"crop_to_aspect_ratio": "yes"}, "crop_to_aspect_ratio"),
+        ({"crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True}, "pad_to_aspect_ratio")])
     def test_bad_arguments_name_themselves(self, folder, kwargs, name):
         with pytest.raises((ValueError, TypeError), match=name):
             tg.data.load_images(folder, **kwargs)
+
+
+class TestSplitAndAspectRatio:
+    def test_validation_split_none_returns_what_zero_returns(self, folder):
+        kwargs = {"image_size": 16, "as_numpy": True, "seed": 1}
+        x0, y0 = tg.data.load_images(folder, validation_split=0, **kwargs)
+        x1, y1 = tg.data.load_images(folder, validation_split=None, **kwargs)
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(y0, y1)
+
+    def test_an_eight_image_folder_loads_with_the_default_split(self, shapes, tmp_path):
+        path = tg.data.write_image_folder(shapes[0][:8], [0, 1] * 4, tmp_path / "eight")
+        (x, y), (xv, yv) = tg.data.load_images(path, image_size=16, as_numpy=True)
+        assert len(x) == 7 and len(xv) == 1  # int(0.1 * 8) = 0 is raised to one image
+        (x, _), (xv, _) = tg.data.load_images(path, image_size=16, validation_split=0.25,
+                                              as_numpy=True)
+        assert len(x) == 6 and len(xv) == 2  # Keras' own count when it is at least one
+
+    def test_a_split_of_one_image_says_the_counts(self, shapes, tmp_path):
+        path = tg.data.write_image_folder(shapes[0][:1], None, tmp_path / "one")
+        with pytest.raises(ValueError, match=r"1 image\(s\).*leaves 0 for training and 1 for "
+                                             "validation"):
+            tg.data.load_images(path, labels=None)
+
+    @pytest.mark.parametrize("how", ["crop_to_aspect_ratio", "pad_to_aspect_ratio", None])
+    def test_mixed_sizes_match_keras_own_loader(self, tmp_path, how):
+        rng = np.random.default_rng(1)
+        for i, (h, w) in enumerate([(12, 20), (20, 12), (16, 16), (9, 17), (30, 11)]):
+            sub = tmp_path / "sizes" / f"c{i % 2}"
+            sub.mkdir(parents=True, exist_ok=True)
+            image = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+            (sub / f"{i}.png").write_bytes(tf.io.encode_png(image).numpy())
+        flags = {how: True} if how else {}
+        x, y = tg.data.load_images(tmp_path / "sizes", image_size=(10, 14), value_range=(0, 1),
+                                   validation_split=0, shuffle=False, as_numpy=True, **flags)
+        kx, ky = _arrays(_keras(tmp_path / "sizes", image_size=(10, 14), shuffle=False, **flags))
+        np.testing.assert_array_equal(y, ky)
+        np.testing.assert_allclose(x, kx / 255, atol=1e-6, rtol=0)
 
 
 class TestTrainingFromAFolder:

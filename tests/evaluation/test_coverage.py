@@ -42,6 +42,34 @@ class TestModeCoverageFromProbabilities:
         assert mode_coverage_from_probabilities(p, min_share=0.1)["covered"] == 1
         assert mode_coverage_from_probabilities(p, min_share=0.0)["covered"] == 2
 
+    def test_a_dropped_rare_class_is_uncovered_under_the_relative_rule_only(self):
+        real = [0] * 450 + [1] * 450 + [2] * 100  # class 2: 10% of the data...
+        p = np.eye(3)[[0] * 500 + [1] * 480 + [2] * 20]  # ...2% of the samples
+        relative = mode_coverage_from_probabilities(p, real)
+        absolute = mode_coverage_from_probabilities(p, real, rule="absolute")
+        assert relative["covered"] == 2 and absolute["covered"] == 3
+        assert relative["rarest"][0] == {"class": 2, "share": 0.02, "data_share": 0.1,
+                                         "covered": False}
+        assert [r["class"] for r in relative["rarest"]] == [2, 0, 1]
+
+    def test_a_faithful_very_rare_class_is_covered_under_the_relative_rule_only(self):
+        real = [0] * 99 + [1]  # class 1: 1% of the data and 1% of the samples
+        p = np.eye(2)[[0] * 990 + [1] * 10]
+        assert mode_coverage_from_probabilities(p, real)["covered"] == 2
+        assert mode_coverage_from_probabilities(p, real, rule="absolute")["covered"] == 1
+
+    def test_default_thresholds_per_rule_and_explicit_ones(self):
+        p = np.eye(4)[[0] * 97 + [1] * 1 + [2] * 1 + [3] * 1]  # uniform data: 25% each
+        assert mode_coverage_from_probabilities(p)["covered"] == 1  # needs 6.25%
+        assert mode_coverage_from_probabilities(p, min_share=0.04)["covered"] == 4  # 1%
+        assert mode_coverage_from_probabilities(p, rule="absolute")["covered"] == 1  # needs 2%
+        assert mode_coverage_from_probabilities(p, min_share=0.01,
+                                                rule="absolute")["covered"] == 4
+
+    def test_unknown_rule_raises_naming_it(self):
+        with pytest.raises(ValueError, match="`rule` must be one of"):
+            mode_coverage_from_probabilities(np.eye(3), rule="median")
+
     def test_confidence_is_mean_top_probability(self):
         p = np.array([[0.9, 0.1], [0.3, 0.7]])
         assert mode_coverage_from_probabilities(p)["confidence"] == pytest.approx(0.8)

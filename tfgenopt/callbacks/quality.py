@@ -14,17 +14,17 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._registry import Registry
-from tfgenopt._validation import check_array, check_float, check_int
+from tfgenopt._validation import check_array, check_int
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.evaluation import features as _features
-from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
+from tfgenopt.evaluation.coverage import check_coverage_rule, mode_coverage_from_probabilities
 from tfgenopt.evaluation.fid import fid
 from tfgenopt.evaluation.kid import kid
 from tfgenopt.evaluation.manifold import precision_recall
 from tfgenopt.models import protocol
 from tfgenopt.models._range import check_data_range
 
-__all__ = ["QualityMonitor", "QUALITY_METRICS"]
+__all__ = ["QualityMonitor", "QUALITY_METRICS", "rarest_line"]
 
 QUALITY_METRICS = Registry("quality metric")
 
@@ -57,8 +57,26 @@ def _coverage(cb, feats, probs):
     if probs is None:
         raise ValueError("metric 'coverage' needs an extractor with a softmax output (a "
                          "classifier); the one given has none.")
-    stats = mode_coverage_from_probabilities(probs, cb._real_classes, cb.min_share)
+    stats = mode_coverage_from_probabilities(probs, cb._real_classes, cb.min_share,
+                                             cb.coverage_rule)
+    cb._rarest = stats["rarest"]
     return stats["coverage"], stats["kl"], stats["confidence"]
+
+
+def rarest_line(rarest, class_names=None):
+    """``rarest`` classes (from ``mode_coverage_from_probabilities``) in one line of text.
+
+    Example:
+        >>> rarest_line([{"class": 2, "share": 0.004, "data_share": 0.022, "covered": False}],
+        ...             ["cat", "dog", "emu"])
+        'rarest classes, share of samples (of data): emu 0.4% (2.2%) uncovered'
+    """
+    def name(i):
+        return str(class_names[i]) if class_names is not None else f"class {i}"
+
+    return "rarest classes, share of samples (of data): " + ", ".join(
+        f"{name(r['class'])} {r['share']:.1%} ({r['data_share']:.1%})"
+        + ("" if r["covered"] else " uncovered") for r in rarest)
 
 
 @_measures("precision_recall")
@@ -90,9 +108,15 @@ class QualityMonitor(keras.callbacks.Callback):
     ``model.generate(n, seed=seed)`` (the GAN's EMA generator when it has one; the VAE samples
     its prior), extracts their features and class probabilities in one batched pass, and
     writes the asked-for keys: ``val_fid``; ``val_kid``, ``val_kid_std``; ``val_coverage``
-    (fraction of real classes covered), ``val_class_kl``, ``val_confidence``;
+    (fraction of real classes covered, by ``coverage_rule``), ``val_class_kl``,
+    ``val_confidence``;
     ``val_precision``, ``val_recall``, ``val_density``. The same ``seed`` every epoch gives the
     same latent codes, so the curve shows the model changing, not the noise.
+
+    With coverage, :attr:`class_shares` keeps, per measured epoch, the sample and data shares
+    of the 3 classes rarest in the data (``{epoch: [{"class", "share", "data_share",
+    "covered"}]}``), and ``verbose=1`` prints them in one line: a coverage count says least
+    about those.
 
     Real features are computed once per run (``on_train_begin``). The extractor is built or
     loaded on first use and kept (and shared by deep copies).
@@ -133,7 +157,11 @@ class QualityMonitor(keras.callbacks.Callback):
         kid_subsets: KID subsets per measurement.
         kid_subset_size: KID subset size (default ``min(n_real, n_samples, 1000)``).
         k: neighbour rank of the precision / recall balls.
-        min_share: coverage threshold (see ``mode_coverage_from_probabilities``).
+        min_share: coverage threshold of ``coverage_rule`` (None: 0.25 relative, 0.02
+            absolute; see ``tfgenopt.evaluation.coverage``).
+        coverage_rule: ``"relative"`` (a class is covered when its share of the samples is at
+            least ``min_share`` times its share of the data) or ``"absolute"`` (at least
+            ``min_share`` of the samples).
         value_range: pixel range of the real images and of the model's samples; ``None`` infers
             it from the real images (the model is trained on the same range).
         verbose: 1 shows the feature-extraction progress bars.
@@ -156,7 +184,8 @@ class QualityMonitor(keras.callbacks.Callback):
 
     def __init__(self, real_data, metrics=("fid", "kid", "coverage"), every=1, n_samples=None,
                  extractor=None, seed=0, batch_size=256, kid_subsets=20, kid_subset_size=None,
-                 k=3, min_share=0.1, value_range=None, labels=None, verbose=0, sample_fn=None):
+                 k=3, min_share=None, value_range=None, labels=None, verbose=0, sample_fn=None,
+                 coverage_rule="relative"):
         super().__init__()
         if isinstance(real_data, tuple) and len(real_data) == 2 and labels is None:
             real_data, labels = real_data
@@ -185,7 +214,8 @@ class QualityMonitor(keras.callbacks.Callback):
         self.k = check_int("k", k, minimum=1)
         self.seed = check_int("seed", seed)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.min_share = check_float("min_share", min_share, 0.0, 1.0)
+        self.coverage_rule, self.min_share = check_coverage_rule(coverage_rule, min_share,
+                                                                 "coverage_rule")
         self.value_range = (None if value_range is None
                             else _features._check_range("value_range", value_range))
         self.verbose = check_int("verbose", verbose, minimum=0)
@@ -209,6 +239,8 @@ class QualityMonitor(keras.callbacks.Callback):
         self._real_classes = None
         self._range = None
         self._sample = None
+        self._rarest = None
+        self.class_shares = {}
 
     @property
     def log_keys(self):
@@ -255,6 +287,7 @@ class QualityMonitor(keras.callbacks.Callback):
         """
         if self._real_features is None:
             raise RuntimeError("QualityMonitor.measure() runs after on_train_begin.")
+        self._rarest = None
         n = self.n_samples or min(len(self._real_x), 1000)
         images = self._sample(n, seed=self.seed)
         if not np.all(np.isfinite(images)):  # a diverged model: no meaningful quality
@@ -273,6 +306,10 @@ class QualityMonitor(keras.callbacks.Callback):
             self.evaluated_epochs.append(int(epoch))
             for key, value in self._last.items():
                 self.history.setdefault(key, []).append(value)
+            if self._rarest is not None:
+                self.class_shares[int(epoch)] = self._rarest
+                if self.verbose:
+                    print(f"QualityMonitor epoch {epoch + 1}: {rarest_line(self._rarest)}")
         # Later callbacks must not take a carried value for this epoch's weights.
         protocol.set_carried_keys(self.model, () if due else self._last)
         if logs is not None:
@@ -293,7 +330,7 @@ class QualityMonitor(keras.callbacks.Callback):
             "metrics": list(self.metrics), "every": self.every, "n_samples": self.n_samples,
             "extractor": self.extractor, "seed": self.seed, "batch_size": self.batch_size,
             "kid_subsets": self.kid_subsets, "kid_subset_size": self.kid_subset_size,
-            "k": self.k, "min_share": self.min_share,
+            "k": self.k, "min_share": self.min_share, "coverage_rule": self.coverage_rule,
             "value_range": None if self.value_range is None else list(self.value_range),
             "verbose": self.verbose,
         }

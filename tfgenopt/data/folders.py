@@ -1,14 +1,15 @@
-"""Image folders: write images as PNGs in class subfolders; read a folder with Keras' own loader.
+"""Image folders: write images as PNGs in class subfolders; read a folder the way Keras does.
 
-:func:`load_images` is ``keras.utils.image_dataset_from_directory`` with the choices a GAN / VAE
-needs made for you: a seeded order (every worker of a distributed run sees the same one), pixels
-mapped to ``value_range``, integer labels or none, the validation split, and an input path that
-fits the size: a set whose decoded pixels fit in ``cache_limit`` bytes is read once into memory
-and served like arrays (shuffle indices, gather batches); a larger one streams from disk,
-decoded in parallel and prefetched, so it is never held whole. Before anything is read, the
-folder is checked: it exists, holds images, every file's header is readable, and (unless
-``color_mode`` says what to convert to) every image has the same channel count.
-"""
+:func:`load_images` is ``keras.utils.image_dataset_from_directory`` (the same files, seeded
+order, labels and resizing) with the choices a GAN / VAE needs made for you: a seeded order
+(every worker of a distributed run sees the same one), pixels mapped to ``value_range``, integer
+labels or none, a validation split that works on small folders, images with transparency
+composited on a background (:mod:`tfgenopt.data.image_modes`), and an input path that fits the
+size: a set whose decoded pixels fit in ``CACHE_LIMIT`` bytes is read once into memory and
+served like arrays (shuffle indices, gather batches); a larger one streams from disk, decoded
+in parallel and prefetched, so it is never held whole. Before anything is decoded, the folder
+is checked: it exists, holds images, has class subfolders for inferred labels, and every
+file's header is readable (which gives its colour mode)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,6 @@ __all__ = ["load_images", "write_image_folder"]
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what Keras' loader reads
 CACHE_LIMIT = 512 * 1024 ** 2
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # colour type -> channels (palette decodes to RGB)
-_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 
 
 # --------------------------------------------------------------------------------- writing
@@ -121,27 +119,8 @@ def _image_files(directory):
     return found, other
 
 
-def _channels(path):
-    """Channel count from the file header (PNG: colour type; others: TensorFlow decodes it)."""
-    with open(path, "rb") as fh:
-        head = fh.read(26)
-    if path.lower().endswith(".png"):
-        if len(head) < 26 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR" \
-                or head[25] not in _PNG_CHANNELS:
-            raise ValueError(f"{path!r} is not a readable PNG file (bad or truncated header).")
-        return _PNG_CHANNELS[head[25]]
-    import tensorflow as tf
-
-    try:
-        if path.lower().endswith((".jpg", ".jpeg")):
-            return int(tf.io.extract_jpeg_shape(tf.io.read_file(path))[-1])
-        return int(tf.io.decode_image(tf.io.read_file(path), expand_animations=False).shape[-1])
-    except (tf.errors.InvalidArgumentError, ValueError):
-        raise ValueError(f"{path!r} is not a readable image file.") from None
-
-
-def _check_folder(directory, labels, color_mode):
-    """Validate the folder; return ``(files, color_mode)``."""
+def _check_folder(directory, labels):
+    """Validate the folder before anything is decoded (it exists, holds images, has classes)."""
     path = os.fspath(directory)
     if not os.path.isdir(path):
         what = "is not a folder" if os.path.exists(path) else "does not exist"
@@ -159,20 +138,42 @@ def _check_folder(directory, labels, color_mode):
             raise ValueError(f"`directory` {path!r} has images but no class subfolders; with "
                              "labels='inferred' each class is a subfolder. Pass labels=None "
                              "for unlabelled images.")
-    counts = {}
-    for f in files:
-        counts.setdefault(_channels(f), f)
-    if color_mode is None:
-        if len(counts) > 1:
-            found = ", ".join(f"{c} channel(s) in {p!r}" for c, p in sorted(counts.items()))
-            raise ValueError(f"`directory` {path!r} mixes images with different channel counts "
-                             f"({found}); pass color_mode='rgb' or 'grayscale' to convert them.")
-        channels = next(iter(counts))
-        if channels not in (1, 3):
-            raise ValueError(f"The images in {path!r} have {channels} channels (alpha); pass "
-                             "color_mode='rgb' or 'grayscale' to convert them.")
-        color_mode = _COLOR_MODES[channels]
-    return files, color_mode
+
+
+def _listing(directory, labels, shuffle, seed):
+    """Keras' own file list (same files, same seeded order) with labels and class names."""
+    import contextlib
+    import io
+
+    import keras
+
+    with contextlib.redirect_stdout(io.StringIO()):  # nothing is decoded: it lists the files
+        ds = keras.utils.image_dataset_from_directory(
+            directory, labels=labels, label_mode="int" if labels else None, batch_size=None,
+            shuffle=shuffle, seed=seed, verbose=False)
+    paths, class_names = list(ds.file_paths), getattr(ds, "class_names", None)
+    if labels is None:
+        return paths, None, class_names
+    if len(class_names) < 2:
+        raise ValueError(f"`directory` {directory!r} has one class subfolder ({class_names!r}); "
+                         "labels need at least 2 classes. Pass labels=None for unlabelled "
+                         "images.")
+    index = {name: i for i, name in enumerate(class_names)}
+    y = [index[os.path.relpath(p, directory).split(os.sep)[0]] for p in paths]
+    return paths, np.asarray(y, np.int32), class_names
+
+
+def _split(n, validation_split, directory):
+    """Validation count: Keras' ``int(split * n)``, but at least one image when split > 0."""
+    if not validation_split:
+        return 0
+    n_val = max(int(validation_split * n), 1)
+    if n - n_val < 1:
+        raise ValueError(f"`validation_split`={validation_split} of the {n} image(s) in "
+                         f"{directory!r} leaves {n - n_val} for training and {n_val} for "
+                         "validation; each side needs at least one. Pass validation_split=0 "
+                         "(or None) or add images.")
+    return n_val
 
 
 # --------------------------------------------------------------------------------- loading
@@ -202,37 +203,79 @@ def _to_arrays(ds, has_labels):
     return (x, np.concatenate(ys)) if has_labels else x
 
 
+def _say(line):
+    """Print like Keras' own messages: to stdout, or to the log when interactive logging is off."""
+    import keras
+
+    if keras.config.is_interactive_logging_enabled():
+        print(line)
+    else:
+        import logging
+
+        logging.getLogger("tfgenopt").info(line)
+
+
+def _pipeline(paths, y, load, batch_size, shuffle, seed):
+    """Keras' pipeline: (path, label) -> seeded shuffle buffer -> parallel decode -> batch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(paths if y is None else (paths, y))
+    if shuffle:
+        ds = ds.shuffle(buffer_size=batch_size * 8, seed=seed)
+    ds = ds.map(load if y is None else (lambda p, label: (load(p), label)),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size)
+
+
 def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1.0, 1.0),
                 labels="inferred", validation_split=0.1, seed=0, batch_size=32, shuffle=True,
-                cache="auto", as_numpy=False, interpolation="bilinear"):
+                cache="auto", as_numpy=False, interpolation="bilinear", background="white",
+                crop_to_aspect_ratio=False, pad_to_aspect_ratio=False, verbose=True):
     """Load a folder of images as batched ``tf.data`` datasets (or arrays) for ``fit``.
 
-    Built on ``keras.utils.image_dataset_from_directory`` (same files, same seeded split and
-    order); pixels are mapped from [0, 255] to ``value_range``. With labels the datasets yield
-    ``(images, labels)``: an unconditional ``GAN`` and the ``VAE`` ignore the labels, a
-    conditional ``GAN`` trains on them. ``class_names`` is set on every returned dataset.
+    The files, their seeded order, the labels and the resizing are those of
+    ``keras.utils.image_dataset_from_directory``; pixels are mapped from [0, 255] to
+    ``value_range``. With labels the datasets yield ``(images, labels)``: an unconditional
+    ``GAN`` and the ``VAE`` ignore the labels, a conditional ``GAN`` trains on them.
+    ``class_names`` is set on every returned dataset.
+
+    Folders as they come load by default: a folder mixing grayscale (L), grayscale + alpha (LA),
+    RGB, RGBA and palette (P) files loads as RGB when any file has colour and as grayscale when
+    every file is grayscale; transparent pixels (alpha, or a palette's transparent entries) are
+    composited on ``background`` before resizing, and one line says what was converted (counts
+    per mode; ``verbose=False`` silences it). See :mod:`tfgenopt.data.image_modes`.
 
     Args:
         directory: a folder with one subfolder per class (``labels="inferred"``) or any
             images (``labels=None``); ``.png``, ``.jpg``, ``.jpeg``, ``.bmp``, ``.gif``.
         image_size: an int or ``(height, width)``; images are resized to it.
-        color_mode: ``"rgb"`` or ``"grayscale"`` to convert every image; ``None`` keeps the
-            files' channel count (1 or 3) and raises if they differ.
+        color_mode: ``None`` (from the files, as above), or ``"rgb"``, ``"grayscale"`` or
+            ``"rgba"`` to convert every image to it.
         value_range: ``(-1, 1)`` (tanh generators) or ``(0, 1)`` (sigmoid).
         labels: ``"inferred"`` (integer labels from the subfolders) or ``None``.
-        validation_split: fraction held out (in ``[0, 1)``); 0 returns one dataset.
+        validation_split: fraction held out, in ``[0, 1)``; ``0`` or ``None`` returns one
+            dataset. The held-out count is Keras' ``int(split * n)``, raised to 1 when that is
+            0 (so 8 images with 0.1 give 7 + 1); a split that leaves no training image (one
+            image in the folder) raises ``ValueError`` with the counts.
         seed: seed of the split and of the shuffle.
         batch_size: images per batch.
         shuffle: reshuffle the training set every epoch (in memory: a fresh permutation;
-            streamed: Keras' own shuffle buffer). The files are always put in a seeded order
-            before the split.
+            streamed: Keras' shuffle buffer of ``8 * batch_size``). The files are always put in
+            a seeded order before the split.
         cache: ``"auto"`` keeps the decoded set in memory when it fits in ``CACHE_LIMIT``
             (512 MiB) and streams it from disk otherwise; ``True`` / ``False`` force either.
         as_numpy: return NumPy arrays instead of datasets (reads everything; small sets).
         interpolation: the resize method (Keras' names: ``"bilinear"``, ``"nearest"``, ...).
+        background: where transparent pixels go: ``"white"`` (default), ``"black"``,
+            ``"gray"`` (128), an ``(r, g, b)`` tuple of ints in [0, 255], or ``"keep"`` to
+            keep the alpha as a 4th channel (RGBA models; the same as ``color_mode="rgba"``).
+        crop_to_aspect_ratio: crop each image to the target aspect ratio (centred) before
+            resizing, as Keras does, instead of squashing it.
+        pad_to_aspect_ratio: pad each image with black to the target aspect ratio instead.
+        verbose: print the one-line conversion summary when files were converted.
 
     Returns:
-        ``(train, val)`` datasets, or one dataset with ``validation_split=0``; with
+        ``(train, val)`` datasets, or one dataset without a validation split; with
         ``as_numpy=True`` arrays instead: ``x`` or ``(x, y)`` for each part (float32 images,
         int32 labels).
 
@@ -244,58 +287,60 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         >>> x.shape, float(x.numpy().min()) >= -1.0, len(train.class_names)
         (TensorShape([8, 16, 16, 3]), True, 12)
     """
-    import keras
-
+    from tfgenopt.data import image_modes
     from tfgenopt.data._bundled import _check_value_range, as_dataset
 
     size = _image_size(image_size)
     if color_mode is not None:
-        check_choice("color_mode", color_mode, ("rgb", "grayscale"))
+        check_choice("color_mode", color_mode, ("rgb", "grayscale", "rgba"))
     if labels is not None:
         check_choice("labels", labels, ("inferred",))
     lo, hi = _check_value_range(value_range)
-    check_float("validation_split", validation_split, 0.0, 1.0, max_inclusive=False)
+    validation_split = 0.0 if validation_split is None else check_float(
+        "validation_split", validation_split, 0.0, 1.0, max_inclusive=False)
     seed = check_int("seed", seed)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     check_choice("cache", cache, ("auto", True, False))
-    files, color_mode = _check_folder(directory, labels, color_mode)
-    channels = 1 if color_mode == "grayscale" else 3
-    split = {"validation_split": validation_split, "subset": "both"} if validation_split else {}
-    import contextlib
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the split sizes
-        parts = keras.utils.image_dataset_from_directory(
-            os.fspath(directory), labels=labels, label_mode="int" if labels else None,
-            color_mode=color_mode, batch_size=batch_size, image_size=size,
-            shuffle=bool(shuffle or validation_split), seed=seed, interpolation=interpolation,
-            verbose=False, **split)
-    parts = parts if isinstance(parts, (list, tuple)) else [parts]
-    class_names = getattr(parts[0], "class_names", None)
-    if labels and len(class_names) < 2:
-        raise ValueError(f"`directory` {os.fspath(directory)!r} has one class subfolder "
-                         f"({class_names!r}); labels need at least 2 classes. Pass labels=None "
-                         "for unlabelled images.")
+    check_choice("interpolation", interpolation, image_modes.INTERPOLATIONS)
+    background = image_modes.check_background(background)
+    for name, value in (("crop_to_aspect_ratio", crop_to_aspect_ratio),
+                        ("pad_to_aspect_ratio", pad_to_aspect_ratio), ("verbose", verbose)):
+        check_choice(name, value, (True, False))
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Pass at most one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio`; "
+                         "received both True.")
+    directory = os.fspath(directory)
+    _check_folder(directory, labels)
+    paths, y, class_names = _listing(directory, labels, bool(shuffle or validation_split), seed)
+    n_val = _split(len(paths), validation_split, directory)
+    modes = [image_modes.file_mode(p) for p in paths]
+    color_mode, composite = image_modes.resolve_color_mode(modes, color_mode, background)
+    line = image_modes.conversion_message(modes, color_mode, composite, background)
+    if line and verbose:
+        _say(line)
+    load = image_modes.image_loader(size, color_mode, composite, background, interpolation,
+                                    crop_to_aspect_ratio, pad_to_aspect_ratio)
+    cut = len(paths) - n_val
+    parts = [(paths[:cut], None if y is None else y[:cut])]
+    if n_val:
+        parts.append((paths[cut:], None if y is None else y[cut:]))
     factor, has_labels = (hi - lo) / 255.0, labels is not None
-
-    def scaled(ds):
-        if has_labels:
-            return ds.map(lambda x, y: (x * factor + lo, y))
-        return ds.map(lambda x: x * factor + lo)
-
+    channels = image_modes.CHANNELS[color_mode]
     in_memory = as_numpy or cache is True or (
-        cache == "auto" and len(files) * size[0] * size[1] * channels * 4 <= CACHE_LIMIT)
+        cache == "auto" and len(paths) * size[0] * size[1] * channels * 4 <= CACHE_LIMIT)
     out = []
-    for i, ds in enumerate(parts):
-        ds = scaled(ds)
-        if in_memory:  # Keras' first-epoch order, then reshuffled by index every epoch
+    for i, (p, labels_i) in enumerate(parts):
+        ds = _pipeline(p, labels_i, load, batch_size, shuffle and i == 0, seed)
+        ds = ds.map((lambda x, t: (x * factor + lo, t)) if has_labels else
+                    (lambda x: x * factor + lo))
+        if in_memory:  # the pipeline's first-epoch order, then reshuffled by index every epoch
             arrays = _to_arrays(ds, has_labels)
             if as_numpy:
                 out.append(arrays)
                 continue
-            x, y = arrays if has_labels else (arrays, None)
-            ds = as_dataset(x, y, batch_size=batch_size, shuffle=shuffle and i == 0, seed=seed)
-        else:  # streamed: decoded in parallel by Keras, prefetched, never held whole
+            x, yy = arrays if has_labels else (arrays, None)
+            ds = as_dataset(x, yy, batch_size=batch_size, shuffle=shuffle and i == 0, seed=seed)
+        else:  # streamed: decoded in parallel, prefetched, never held whole
             import tensorflow as tf
 
             ds = ds.prefetch(tf.data.AUTOTUNE)

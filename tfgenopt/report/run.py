@@ -64,7 +64,7 @@ def evolution(epochs_paths, restored=None, k=6):
 
 def write_training_report(out, model, history, *, data="", x_real=None, early_stopping=None,
                           sample_grid=None, wall_s=None, epochs=None, figures=(),
-                          num_classes=None, title=None):
+                          num_classes=None, title=None, rarest_classes=None):
     """Write ``out/summary.json`` and ``out/report.html`` for a finished ``fit``.
 
     Args:
@@ -80,6 +80,8 @@ def write_training_report(out, model, history, *, data="", x_real=None, early_st
         figures: more ``[{"path", "caption"}]`` (relative to ``out``), e.g. the loss curves.
         num_classes: the data's class count, if any.
         title: the page title (default: ``"tfgenopt train: <model class>"``).
+        rarest_classes: the rarest classes' sample and data shares (see
+            :func:`tfgenopt.report.run_record`), shown as one verdict row.
 
     Returns:
         The path of ``report.html``.
@@ -98,7 +100,8 @@ def write_training_report(out, model, history, *, data="", x_real=None, early_st
     record = run_record(history, model=describe_model(model), recipe=describe_recipe(model),
                         data=data, wall_s=wall_s, epochs=epochs, stop_reason=stop,
                         restored_epoch=restored, num_classes=num_classes, diversity=diversity,
-                        monitor=None if es is None else es.monitor)
+                        monitor=None if es is None else es.monitor,
+                        rarest_classes=rarest_classes)
     sections, pics = [], []
     if sample_grid is not None and sample_grid.paths and sample_grid.grids:
         pairs = [(e, os.path.relpath(p, out)) for (e, _), p in

@@ -49,7 +49,8 @@ def _finite(v):
 
 
 def run_record(history, *, model, recipe="", data="", wall_s=None, epochs=None, stop_reason=None,
-               restored_epoch=None, monitor=None, num_classes=None, diversity=None):
+               restored_epoch=None, monitor=None, num_classes=None, diversity=None,
+               rarest_classes=None):
     """The run record a report's headline is built from (plain JSON types only).
 
     Args:
@@ -65,6 +66,9 @@ def run_record(history, *, model, recipe="", data="", wall_s=None, epochs=None, 
         num_classes: the data's class count (shows coverage as "k/n classes").
         diversity: pixel diversity of generated samples divided by the data's (1: as varied
             as the data, 0: one repeated image), or None.
+        rarest_classes: the classes rarest in the data with their shares at the last
+            measurement, ``[{"class": name, "share", "data_share", "covered"}]`` (as
+            ``QualityMonitor.class_shares`` holds them, class indices or names), or None.
 
     Returns:
         A dict for :func:`verdict` and ``summary.json``.
@@ -89,7 +93,12 @@ def run_record(history, *, model, recipe="", data="", wall_s=None, epochs=None, 
             "stop_reason": stop_reason or f"budget: completed {epochs_run} epochs",
             "restored_epoch": None if restored_epoch is None else int(restored_epoch),
             "monitor": monitor, "num_classes": None if num_classes is None else int(num_classes),
-            "diversity": None if diversity is None else float(diversity), "curves": curves}
+            "diversity": None if diversity is None else float(diversity),
+            "rarest_classes": None if rarest_classes is None else [
+                {"class": str(r["class"]), "share": float(r["share"]),
+                 "data_share": float(r["data_share"]), "covered": bool(r["covered"])}
+                for r in rarest_classes],
+            "curves": curves}
 
 
 def _best(values, mode):
@@ -188,6 +197,14 @@ def verdict(run):
                                 "reading": "lower is better", "key": key})
                 break
     rows += quality
+    rare = run.get("rarest_classes")
+    if rare:
+        missing = [r["class"] for r in rare if not r["covered"]]
+        rows.append({"label": "rarest classes", "value": ", ".join(
+            f"{r['class']} {r['share']:.1%} (data {r['data_share']:.1%})" for r in rare),
+            "reading": "share of the samples (and of the data) of the data's rarest classes: "
+            + (f"{', '.join(missing)} not covered, too rare among the samples" if missing
+               else "each is covered"), "key": "rarest_classes"})
     div = run.get("diversity")
     if div is not None:
         rows.append({"label": "diversity", "value": f"{div:.2f} × the data's",
