@@ -205,3 +205,21 @@ class TestBadInput:
         model.compile()
         with pytest.raises(ValueError, match="sample shape"):
             model.fit(np.zeros((8, 3), "float32"), epochs=1, verbose=0)
+
+
+class TestMixedPrecision:
+    def test_float16_network_trains_with_float32_schedule_and_loss_scaling(self):
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy("mixed_float16")
+        try:
+            net = mlp(width=8)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        model = Diffusion(net, seed=0)
+        model.compile(formulation="edm")
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        loss = model.fit(mixture(64), batch_size=32, epochs=2, verbose=0).history["loss"]
+        assert np.all(np.isfinite(loss))
+        eps, s = model.validation_noise(np.zeros((8, 2), "float32"))
+        assert str(np.asarray(s).dtype) == "float32"
+        assert model.generate(4, seed=0, steps=3).dtype == np.float32

@@ -132,6 +132,8 @@ class Diffusion(ArrayFitMixin, keras.Model):
             steps=steps, steps_per_execution=steps_per_execution, jit_compile=jit_compile))
 
     def _use_recipe(self, recipe):
+        # Loss scaling when the network computes in float16 (the schedule stays float32).
+        recipe.optimizer = _training.wrap_loss_scale(recipe.optimizer, [self.network], "diffusion")
         super().compile(**recipe.keras_compile_args())
         if not self.optimizer.built:
             self.optimizer.build(self.network.trainable_variables)
