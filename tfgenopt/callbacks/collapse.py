@@ -12,7 +12,13 @@ import keras
 import numpy as np
 
 from tfgenopt import catalog
-from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_value_range,
+)
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
@@ -144,7 +150,7 @@ class CollapseMonitor(MonitorCallback):
                                                                   minimum=2)
         self.min_share = check_float("min_share", min_share, 0.0, 1.0)
         self.value_range = (None if value_range is None
-                            else _features._check_range("value_range", value_range))
+                            else check_value_range("value_range", value_range))
         self.seed = check_int("seed", seed)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.extractor = _features.check_extractor_argument(extractor)

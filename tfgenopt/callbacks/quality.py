@@ -14,7 +14,7 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._registry import Registry
-from tfgenopt._validation import check_array, check_float, check_int
+from tfgenopt._validation import check_array, check_float, check_int, check_value_range
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
@@ -187,7 +187,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.min_share = check_float("min_share", min_share, 0.0, 1.0)
         self.value_range = (None if value_range is None
-                            else _features._check_range("value_range", value_range))
+                            else check_value_range("value_range", value_range))
         self.verbose = check_int("verbose", verbose, minimum=0)
         _features.check_extractor_argument(extractor)
         if isinstance(extractor, str) and extractor == "domain":

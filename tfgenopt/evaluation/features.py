@@ -13,13 +13,10 @@ import os
 
 import numpy as np
 
-from tfgenopt._validation import check_int
+from tfgenopt._validation import check_int, check_value_range
 
 __all__ = ["FeatureExtractor", "get_extractor", "extract_features", "infer_value_range",
            "inception_extractor", "inception_weights_path"]
-
-VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0))
-
 
 def infer_value_range(x):
     """Guess the pixel range of images: ``(-1, 1)`` if any value < 0, ``(0, 255)`` if > 1.5.
@@ -41,17 +38,6 @@ def infer_value_range(x):
     if hi > 1.5:
         return (0.0, 255.0)
     return (0.0, 1.0)
-
-
-def _check_range(name, value_range):
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a pair (low, high) such as {VALUE_RANGES}; "
-                         f"received {value_range!r}.") from None
-    if not hi > lo:
-        raise ValueError(f"`{name}` must have high > low; received {value_range!r}.")
-    return (lo, hi)
 
 
 def _is_softmax(layer):
@@ -95,7 +81,7 @@ class FeatureExtractor:
                 "Sequential model that starts with keras.Input); received "
                 f"{getattr(model, 'name', model)!r} with inputs {inputs!r}."
             )
-        self.value_range = _check_range("value_range", value_range)
+        self.value_range = check_value_range("value_range", value_range)
         self.model = model
         layer = self._feature_layer(model, feature_layer)
         self.probability_output = model.outputs[0] if _is_softmax(model.layers[-1]) else None
@@ -229,7 +215,7 @@ class FeatureExtractor:
 
         batch_size = check_int("batch_size", batch_size, minimum=1)
         if value_range is not None:
-            value_range = _check_range("value_range", value_range)
+            value_range = check_value_range("value_range", value_range)
         if hasattr(images, "shape") and hasattr(images, "__getitem__") and len(images.shape) >= 2:
             n = int(images.shape[0])
             if n == 0:
