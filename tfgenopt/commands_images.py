@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from tfgenopt._io import make_dir
+
 __all__ = ["train_gan_images", "demo_images"]
 
 
@@ -80,7 +82,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     if len(x_val) < 2:
         raise ValueError(f"`images` {images!r} gives {len(x_val)} validation image(s); at least "
                          "20 images are needed.")
-    os.makedirs(out, exist_ok=True)
+    make_dir(out, "--out")
     shape = (image_size, image_size, int(x_val.shape[-1]))
     latent = latent_dim or 100
     model = recipe_gan(builders.dcgan_generator(latent, shape, seed=seed),
