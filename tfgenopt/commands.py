@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 
 from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
-from tfgenopt._io import atomic_path, atomic_write_json, make_dir
+from tfgenopt._io import atomic_path, make_dir
 
 __all__ = ["make_model", "recipe_gan", "train", "lr_find_command", "landscape_command"]
 
@@ -224,7 +224,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
 
     from tfgenopt import callbacks, distribute, plotting
     from tfgenopt.models import protocol
-    from tfgenopt.report import _jsonable
+    from tfgenopt.report import write_history
 
     make_dir(out, "--out")  # a file or an unwritable --out fails here, not after training
     x_train, x_val = _load(dataset, image_size, seed, flatten=True)
@@ -261,8 +261,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    whole = backup.history if backup is not None else _jsonable(history.history)  # all epochs
-    atomic_write_json(os.path.join(out, "history.json"), whole, indent=2)
+    whole = write_history(out, backup.history if backup is not None else history.history)
     plotting.save_figure(plotting.plot_history(whole, keys=keys, title=kind),
                          os.path.join(out, "curves.png"))
     if quality is not None and quality.history:
