@@ -70,7 +70,8 @@ SNAPSHOT = {
         "vae_encoder"
     ],
     "callbacks": [
-        "CollapseMonitor", "EarlyStopping", "KLWarmup", "LRFinder", "LearningRateLogger",
+        "CollapseMonitor", "EarlyStopping", "EpochCosineDecay", "KLWarmup", "LRFinder",
+        "LearningRateLogger",
         "LossLandscape", "MonitorCallback", "QualityMonitor", "ReduceLROnPlateau", "SampleGrid",
         "TensorBoard", "lr_find"
     ],
