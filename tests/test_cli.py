@@ -35,6 +35,30 @@ class TestHelpAndErrors:
         err = capsys.readouterr().err
         assert "summary.json" in err and "Traceback" not in err
 
+    @pytest.mark.parametrize("sub", [["train", "gan"], ["lr-find", "autoencoder"], ["demo"]])
+    def test_out_pointing_at_a_file_is_a_usage_error_naming_out(self, sub, tmp_path, capsys):
+        target = tmp_path / "notes.txt"
+        target.write_text("keep me")
+        assert main([*sub, "--out", str(target)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Errno" not in err
+        assert "argument --out" in err and f"{str(target)!r} is a file" in err
+        assert target.read_text() == "keep me"
+
+    def test_out_below_a_file_names_the_file_in_the_way(self, tmp_path, capsys):
+        (tmp_path / "notes.txt").write_text("")
+        assert main(["train", "gan", "--out", str(tmp_path / "notes.txt" / "run")]) == 2
+        err = capsys.readouterr().err
+        assert f"lies under {str(tmp_path / 'notes.txt')!r}, which is a file" in err
+
+    def test_train_called_from_python_raises_value_error_naming_out(self, tmp_path):
+        from tfgenopt.commands import train
+
+        target = tmp_path / "notes.txt"
+        target.write_text("")
+        with pytest.raises(ValueError, match="`--out` must be a folder.*which is a file"):
+            train("gan", image_size=8, epochs=1, out=str(target), verbose=0)
+
     # `python -m tfgenopt --version`: tests/test_import_side_effects.py
     # ::test_python_dash_m_tfgenopt_runs_the_command (in its one fresh process).
 

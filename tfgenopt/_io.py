@@ -13,7 +13,8 @@ import json
 import os
 import uuid
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
+           "file_in_the_way", "make_dir"]
 
 
 def _temp_name(path):
@@ -122,3 +123,65 @@ def atomic_write_json(path, obj, **dump_kwargs):
         {'a': 1}
     """
     return atomic_write_text(path, json.dumps(obj, **dump_kwargs))
+
+
+def file_in_the_way(path):
+    """The existing non-folder that stops ``path`` from being (or becoming) a folder, or None.
+
+    Walks up from ``path`` to its first existing ancestor: ``path`` itself when it is a file,
+    a parent when that is a file (``out.txt/run``), else None.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> open(os.path.join(folder, "f"), "w").close()
+        >>> file_in_the_way(os.path.join(folder, "f", "run")) == os.path.join(folder, "f")
+        True
+        >>> file_in_the_way(os.path.join(folder, "new", "run")) is None
+        True
+    """
+    current = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    while not os.path.exists(current):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+    if os.path.isdir(current):
+        return None
+    return current if os.path.isabs(os.fspath(path)) else os.path.relpath(current)
+
+
+def make_dir(path, name="out"):
+    """Create the folder ``path`` (and its parents) and return it as ``str``.
+
+    Args:
+        path: the folder (``str`` or ``os.PathLike``); an existing folder is fine.
+        name: the argument's name for the message (``"--out"`` on the command line).
+
+    Returns:
+        ``path`` as a ``str``.
+
+    Raises:
+        ValueError: a file stands where the folder (or one of its parents) should be; the
+            message names ``name``, the value received and the file in the way.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> os.path.isdir(make_dir(os.path.join(folder, "run", "a")))
+        True
+        >>> open(os.path.join(folder, "notes.txt"), "w").close()
+        >>> make_dir(os.path.join(folder, "notes.txt"), "--out")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: `--out` must be a folder (created if missing); received '...notes.txt', but ...
+    """
+    text = os.fspath(path)
+    blocker = file_in_the_way(text)
+    if blocker is not None:
+        where = "which is a file" if os.path.abspath(blocker) == os.path.abspath(text) else (
+            f"{blocker!r} is a file")
+        raise ValueError(f"`{name}` must be a folder (created if missing); received {text!r}, "
+                         f"but {where}. Pass a folder path, or move the file away.")
+    os.makedirs(text, exist_ok=True)
+    return text

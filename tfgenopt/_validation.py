@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from tfgenopt.catalog import VALUE_RANGES
+
 
 def check_choice(name, value, choices):
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
@@ -86,3 +88,49 @@ def check_array(name, x, min_ndim=2, allow_empty=False):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"`{name}` contains {bad} NaN or infinite values.")
     return arr
+
+
+def check_value_range(name, value, allowed=None):
+    """Return ``value`` as a ``(low, high)`` pair of floats with ``high > low``.
+
+    The one pixel-range check of the package: data loaders, augmentation, feature extractors
+    and callbacks all call it, so a bad range reads the same everywhere.
+
+    Args:
+        name: the argument's name, for the message.
+        value: a pair of numbers ``(low, high)``.
+        allowed: None (any increasing pair) or the only pairs accepted, e.g.
+            ``tfgenopt.catalog.VALUE_RANGES`` for the ranges the loaders scale to.
+
+    Returns:
+        ``(float(low), float(high))``.
+
+    Raises:
+        ValueError: ``value`` is not a pair of finite numbers, has ``high <= low``, or is
+            not in ``allowed``; the message names ``name`` and quotes ``value``.
+
+    Example:
+        >>> check_value_range("value_range", [-1, 1])
+        (-1.0, 1.0)
+        >>> check_value_range("value_range", (0, 255), allowed=VALUE_RANGES)
+        Traceback (most recent call last):
+        ...
+        ValueError: `value_range` must be one of ((0.0, 1.0), (-1.0, 1.0)); received (0, 255).
+    """
+    if allowed is not None:
+        allowed = tuple((float(a), float(b)) for a, b in allowed)
+    what = f"one of {allowed}" if allowed is not None else (
+        f"a pair (low, high) such as {VALUE_RANGES}")
+    try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be {what}; received {value!r}.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"`{name}` must be finite; received {value!r}.")
+    if not hi > lo:
+        raise ValueError(f"`{name}` must have high > low; received {value!r}.")
+    if allowed is not None and (lo, hi) not in allowed:
+        raise ValueError(f"`{name}` must be {what}; received {value!r}.")
+    return lo, hi

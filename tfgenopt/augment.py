@@ -30,7 +30,7 @@ import numbers
 import keras
 from keras import ops
 
-from tfgenopt._validation import check_float, check_int, check_int_tuple
+from tfgenopt._validation import check_float, check_int, check_int_tuple, check_value_range
 from tfgenopt.distribute import ReplicaSeedGenerator
 
 __all__ = ["POLICIES", "parse_policy", "diff_augment", "AdaptiveAugment"]
@@ -66,17 +66,6 @@ def parse_policy(policy):
         raise ValueError(f"`policy` has unknown augmentation(s) {unknown}; allowed names are "
                          f"{list(POLICIES)}; received {policy!r}.")
     return tuple(dict.fromkeys(names))
-
-
-def _check_range(value_range):
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError("`value_range` must be a pair (low, high) such as (0, 1) or (-1, 1); "
-                         f"received {value_range!r}.") from None
-    if not hi > lo:
-        raise ValueError(f"`value_range` must have high > low; received {value_range!r}.")
-    return lo, hi
 
 
 def _check_p(p):
@@ -208,7 +197,7 @@ def diff_augment(x, policy="color,translation,cutout", image_shape=None, value_r
     """
     names = parse_policy(policy)
     p = _check_p(p)
-    value_range = _check_range(value_range)
+    value_range = check_value_range("value_range", value_range)
     seeds = _Seeds(seed)
     x = ops.convert_to_tensor(x)
     dtype = x.dtype
@@ -274,7 +263,7 @@ class AdaptiveAugment(keras.layers.Layer):
         self.policy = ",".join(parse_policy(policy))
         self.image_shape = None if image_shape is None else check_int_tuple("image_shape",
                                                                             image_shape)
-        self.value_range = _check_range(value_range)
+        self.value_range = check_value_range("value_range", value_range)
         self.target = check_float("target", target, 0.0, 1.0, min_inclusive=False,
                                   max_inclusive=False)
         self.speed_images = check_int("speed_images", speed_images, minimum=1)

@@ -14,6 +14,7 @@ import os
 import sys
 
 from tfgenopt import catalog
+from tfgenopt._io import file_in_the_way
 
 __all__ = ["main", "build_parser"]
 
@@ -175,6 +176,7 @@ def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
         args.argv = None if argv is None else list(argv)  # what --workers starts again
+        _check_out(args)
     except UsageError as err:
         print(f"{err}", file=sys.stderr)
         return 2
@@ -187,6 +189,17 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("tfgenopt: interrupted", file=sys.stderr)
         return 130
+
+
+def _check_out(args):
+    """Refuse an ``--out`` that a file blocks, before any work (and before --workers start)."""
+    out = getattr(args, "out", None)
+    blocker = None if out is None else file_in_the_way(out)
+    if blocker is not None:
+        what = "is a file" if os.path.abspath(blocker) == os.path.abspath(out) else (
+            f"lies under {blocker!r}, which is a file")
+        raise UsageError(f"tfgenopt {args.command}: error: argument --out: {out!r} {what}; "
+                         "--out names a folder (created if missing).")
 
 
 def _options(args):

@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 
 from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
-from tfgenopt._io import atomic_path, atomic_write_json
+from tfgenopt._io import atomic_path, make_dir
 
 __all__ = ["make_model", "recipe_gan", "train", "lr_find_command", "landscape_command"]
 
@@ -212,9 +212,9 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
 
     from tfgenopt import callbacks, distribute, plotting
     from tfgenopt.models import protocol
-    from tfgenopt.report import _jsonable
+    from tfgenopt.report import write_history
 
-    os.makedirs(out, exist_ok=True)  # an unwritable --out fails here, not after training
+    make_dir(out, "--out")  # a file or an unwritable --out fails here, not after training
     x_train, x_val = _load(dataset, image_size, seed, flatten=True)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = make_model(kind, x_train.shape[1], optimizer, lr, loss, ema, latent_dim, seed)
@@ -249,8 +249,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    whole = backup.history if backup is not None else _jsonable(history.history)  # all epochs
-    atomic_write_json(os.path.join(out, "history.json"), whole, indent=2)
+    whole = write_history(out, backup.history if backup is not None else history.history)
     plotting.save_figure(plotting.plot_history(whole, keys=keys, title=kind),
                          os.path.join(out, "curves.png"))
     if quality is not None and quality.history:
@@ -321,7 +320,7 @@ def lr_find_command(kind, dataset="digits", image_size=28, seed=0, optimizer=Non
     """Run the LR range test for a fresh model of ``kind``; save the figure."""
     from tfgenopt import lr_find, plotting
 
-    os.makedirs(out, exist_ok=True)  # an unwritable --out fails before the range test
+    make_dir(out, "--out")  # a file or an unwritable --out fails before the range test
     x_train, _ = _load(dataset, image_size, seed, flatten=True)
     model = make_model(kind, x_train.shape[1], optimizer, seed=seed)
     data = (x_train, x_train) if kind == "autoencoder" else (x_train, None)
@@ -348,7 +347,7 @@ def landscape_command(model, dataset="digits", image_size=28, seed=0,
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"`model` {path!r} does not exist.")
-    os.makedirs(out, exist_ok=True)  # an unwritable --out fails before any probe
+    make_dir(out, "--out")  # a file or an unwritable --out fails before any probe
     if not zipfile.is_zipfile(path):
         raise ValueError(f"`model` {path!r} is not a .keras file (not a zip archive; "
                          "truncated or another format?).")

@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from tfgenopt._io import make_dir
+
 __all__ = ["train_gan_images", "demo_images"]
 
 
@@ -67,7 +69,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
     from tfgenopt import builders, plotting, report
-    from tfgenopt._io import atomic_path, atomic_write_json
+    from tfgenopt._io import atomic_path
     from tfgenopt.commands import gan_watchers, recipe_gan
     from tfgenopt.data import load_images
     from tfgenopt.data.folders import _image_files
@@ -86,7 +88,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     if len(x_val) < 2:
         raise ValueError(f"`images` {images!r} gives {len(x_val)} validation image(s); at least "
                          "20 images are needed.")
-    os.makedirs(out, exist_ok=True)
+    make_dir(out, "--out")
     shape = (image_size, image_size, int(x_val.shape[-1]))
     latent = latent_dim or 100
     model = recipe_gan(builders.dcgan_generator(latent, shape, seed=seed),
@@ -102,8 +104,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    whole = report._jsonable(history.history)
-    atomic_write_json(os.path.join(out, "history.json"), whole, indent=2)
+    whole = report.write_history(out, history.history)
     samples = (model.generate(36, seed=seed) + 1.0) / 2.0
     plotting.save_figure(plotting.plot_image_grid(samples, value_range=(0, 1),
                                                   title="final samples"),

@@ -87,6 +87,17 @@ class TestOtherDirections:
         expected = np.stack([s[0].ravel() - traj[-1][0].ravel() for s in traj])
         np.testing.assert_allclose(recon, expected, atol=1e-9)
 
+    def test_trajectory_pca_default_on_two_snapshots_is_their_one_direction(self):
+        a, b = [np.zeros(3)], [np.array([3.0, 4.0, 0.0])]
+        pca = L.trajectory_pca([a, b])  # default n_components = min(2, T - 1) = 1
+        assert len(pca.directions) == 1
+        np.testing.assert_allclose(np.abs(pca.directions[0][0]), [0.6, 0.8, 0.0], atol=1e-9)
+        assert pca.explained_variance_ratio.tolist() == pytest.approx([1.0])
+
+    def test_trajectory_pca_default_on_three_snapshots_is_a_plane(self):
+        traj = [[np.array([t, t * t, 0.0])] for t in (0.0, 1.0, 2.0)]
+        assert len(L.trajectory_pca(traj).directions) == 2
+
     def test_trajectory_pca_needs_two_snapshots(self):
         with pytest.raises(ValueError, match="at least 2"):
             L.trajectory_pca([[np.ones(2)]])

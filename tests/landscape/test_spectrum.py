@@ -66,3 +66,40 @@ class TestBadInput:
         model.compile("sgd")
         with pytest.raises(ValueError, match="`model`.*without a loss"):
             L.hessian_spectrum(model, np.ones((4, 2), "float32"), steps=2)
+
+
+def least_squares(seed=0, n=96, d=24):
+    """A 24-weight linear least-squares model (float64) and its exact Hessian ``2/n X^T X``."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)) * np.linspace(0.3, 2.0, d)
+    y = rng.normal(size=(n, 1))
+    model = keras.Sequential([keras.Input((d,), dtype="float64"),
+                              keras.layers.Dense(1, use_bias=False, dtype="float64")])
+    model.compile("sgd", "mse")
+    return model, (x, y), np.linalg.eigvalsh(2.0 * x.T @ x / n)
+
+
+class TestDefaultStepsOnSmallModels:
+    """``steps`` defaults to ``min(30, num_params)``: a model with fewer than 30 weights works."""
+
+    def test_a_24_weight_model_runs_with_the_defaults_and_each_run_is_the_exact_spectrum(self):
+        model, data, eigenvalues = least_squares()
+        out = L.hessian_spectrum(model, data, seed=0)
+        assert out["num_params"] == 24 and out["ritz_values"].shape == (4, 24)
+        # 24 Lanczos steps on 24 weights: every run's Ritz values are the eigenvalues.
+        for run in out["ritz_values"]:
+            np.testing.assert_allclose(np.sort(run), eigenvalues, rtol=1e-6)
+
+    def test_moments_match_the_exact_spectrum_within_1e_5(self):
+        model, data, eigenvalues = least_squares()
+        out = L.hessian_spectrum(model, data, runs=24, seed=0)  # orthogonal starts: exact
+        exact = [np.mean(eigenvalues ** k) for k in (1, 2, 3)]
+        np.testing.assert_allclose(out["moments"], exact, rtol=1e-5)
+
+    def test_a_two_weight_model_gets_two_steps(self):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+        model.compile("sgd", "mse")
+        x, y = np.diag([1.0, 2.0]).astype("float32"), np.zeros((2, 1), "float32")
+        out = L.hessian_spectrum(model, (x, y), runs=1, seed=0)
+        assert out["ritz_values"].shape == (1, 2)
+        np.testing.assert_allclose(np.sort(out["ritz_values"][0]), [1.0, 4.0], rtol=1e-4)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import tfgenopt as tg
 from tfgenopt.models import GAN, VAE
-from tfgenopt.models._range import check_data_range, output_activation
+from tfgenopt.models._range import check_data_range, output_activation, output_range
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,15 @@ class TestRangeCheckPasses:
         with pytest.raises(ValueError, match="decoder ends in sigmoid"):
             check_data_range(K.vae(), np.full((2, 64), -1.0))
         check_data_range(K.dcgan(), keras.ops.convert_to_numpy(keras.ops.ones((2, 64))))
+
+
+class TestOutputRange:
+    def test_reads_the_activation_behind_weightless_layers(self):
+        net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="tanh"),
+                                keras.layers.Reshape((2, 2, 1))])
+        assert output_range(net) == (-1.0, 1.0)
+
+    def test_unbounded_output_returns_the_default(self):
+        net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])
+        assert output_range(net) is None
+        assert output_range(net, default=(0.0, 1.0)) == (0.0, 1.0)

@@ -2,6 +2,7 @@
 
 from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks.collapse import CollapseMonitor
+from tfgenopt.callbacks.cosine import EpochCosineDecay
 from tfgenopt.callbacks.early_stopping import EarlyStopping
 from tfgenopt.callbacks.landscape import LossLandscape
 from tfgenopt.callbacks.lr import LearningRateLogger, LRFinder, ReduceLROnPlateau, lr_find
@@ -12,4 +13,4 @@ from tfgenopt.callbacks.vae import KLWarmup
 
 __all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
            "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup",
-           "CollapseMonitor", "TensorBoard", "MonitorCallback"]
+           "CollapseMonitor", "TensorBoard", "MonitorCallback", "EpochCosineDecay"]

@@ -12,11 +12,18 @@ import keras
 import numpy as np
 
 from tfgenopt import catalog
-from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_value_range,
+)
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.callbacks._monitor import MonitorCallback
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
 from tfgenopt.callbacks.early_stopping import sample_diversity
+from tfgenopt.evaluation import extractors
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
 from tfgenopt.models import protocol
@@ -144,10 +151,10 @@ class CollapseMonitor(MonitorCallback):
                                                                   minimum=2)
         self.min_share = check_float("min_share", min_share, 0.0, 1.0)
         self.value_range = (None if value_range is None
-                            else _features._check_range("value_range", value_range))
+                            else check_value_range("value_range", value_range))
         self.seed = check_int("seed", seed)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.extractor = _features.check_extractor_argument(extractor)
+        self.extractor = extractors.check(extractor)
         self._real_x, self._real_y = x, labels
         self._extractor = None
         self._reset()
@@ -176,7 +183,8 @@ class CollapseMonitor(MonitorCallback):
         self._reset()
         self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
         if self._extractor is None:
-            self._extractor = _features.get_extractor(self.extractor)
+            self._extractor = extractors.get(self.extractor, real=self._real_x,
+                                             labels=self._real_y)
         if self._extractor.probability_output is None:
             raise ValueError("CollapseMonitor needs an extractor with a softmax output (a "
                              "classifier) to measure class coverage.")

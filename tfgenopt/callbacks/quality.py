@@ -14,8 +14,9 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._registry import Registry
-from tfgenopt._validation import check_array, check_int
+from tfgenopt._validation import check_array, check_int, check_value_range
 from tfgenopt.callbacks._copy import deepcopy_sharing
+from tfgenopt.evaluation import extractors
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import check_coverage_rule, mode_coverage_from_probabilities
 from tfgenopt.evaluation.fid import fid
@@ -217,9 +218,9 @@ class QualityMonitor(keras.callbacks.Callback):
         self.coverage_rule, self.min_share = check_coverage_rule(coverage_rule, min_share,
                                                                  "coverage_rule")
         self.value_range = (None if value_range is None
-                            else _features._check_range("value_range", value_range))
+                            else check_value_range("value_range", value_range))
         self.verbose = check_int("verbose", verbose, minimum=0)
-        _features.check_extractor_argument(extractor)
+        extractor = extractors.check(extractor)
         if isinstance(extractor, str) and extractor == "domain":
             _check_domain(metrics, labels)
         self.metrics = metrics
@@ -256,7 +257,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
         check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
         if self._extractor is None:
-            self._extractor = _features.get_extractor(self.extractor, real=self._real_x,
+            self._extractor = extractors.get(self.extractor, real=self._real_x,
                                                       labels=self._real_y)
         if "coverage" in self.metrics and self._extractor.probability_output is None:
             raise ValueError("metric 'coverage' needs an extractor with a softmax output.")

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from tfgenopt import catalog
-from tfgenopt._validation import check_array, check_choice, check_int
+from tfgenopt._validation import check_array, check_choice, check_int, check_value_range
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.callbacks.tensorboard import summary_sink
 from tfgenopt.models import protocol
@@ -89,13 +89,8 @@ class SampleGrid(keras.callbacks.Callback):
             raise ValueError("`mode='reconstruct'` needs `inputs` (the fixed batch to "
                              "reconstruct); received inputs=None.")
         self.ncols = None if ncols is None else check_int("ncols", ncols, minimum=1)
-        if value_range is not None:
-            lo, hi = (float(v) for v in value_range)
-            if not hi > lo:
-                raise ValueError(f"`value_range` must be (low, high) with high > low; "
-                                 f"received {value_range!r}.")
-            value_range = (lo, hi)
-        self.value_range = value_range
+        self.value_range = (None if value_range is None
+                            else check_value_range("value_range", value_range))
         for name, value in (("out_dir", out_dir), ("tensorboard_dir", tensorboard_dir)):
             if value is not None and not isinstance(value, (str, os.PathLike)):
                 raise TypeError(f"`{name}` must be a path or None; received {value!r}.")

@@ -13,7 +13,13 @@ from importlib import resources
 import numpy as np
 
 from tfgenopt import catalog
-from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_value_range,
+)
 
 __all__ = [
     "load_digits",
@@ -36,24 +42,12 @@ def scale(x, value_range=(0.0, 1.0), source_max=255.0):
         >>> scale(np.array([0, 255]), (-1, 1)).tolist()
         [-1.0, 1.0]
     """
-    lo, hi = _check_value_range(value_range)
+    lo, hi = check_value_range("value_range", value_range, allowed=VALUE_RANGES)
     x = np.asarray(x)
     if not (np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)):
         raise TypeError(f"`x` must hold pixel counts (numbers); received dtype {x.dtype}.")
     x = x.astype(np.float32) / np.float32(source_max)
     return (x * (hi - lo) + lo).astype(np.float32)
-
-
-def _check_value_range(value_range):
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"`value_range` must be one of {VALUE_RANGES}; received {value_range!r}."
-        ) from None
-    if (lo, hi) not in VALUE_RANGES:
-        raise ValueError(f"`value_range` must be one of {VALUE_RANGES}; received {value_range!r}.")
-    return lo, hi
 
 
 def _resize(images, size):

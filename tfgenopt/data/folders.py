@@ -17,7 +17,14 @@ import os
 
 import numpy as np
 
-from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt import catalog
+from tfgenopt._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_value_range,
+)
 
 __all__ = ["load_images", "write_image_folder"]
 
@@ -288,14 +295,14 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         (TensorShape([8, 16, 16, 3]), True, 12)
     """
     from tfgenopt.data import image_modes
-    from tfgenopt.data._bundled import _check_value_range, as_dataset
+    from tfgenopt.data._bundled import as_dataset
 
     size = _image_size(image_size)
     if color_mode is not None:
         check_choice("color_mode", color_mode, ("rgb", "grayscale", "rgba"))
     if labels is not None:
         check_choice("labels", labels, ("inferred",))
-    lo, hi = _check_value_range(value_range)
+    lo, hi = check_value_range("value_range", value_range, allowed=catalog.VALUE_RANGES)
     validation_split = 0.0 if validation_split is None else check_float(
         "validation_split", validation_split, 0.0, 1.0, max_inclusive=False)
     seed = check_int("seed", seed)

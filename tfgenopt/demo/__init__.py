@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from tfgenopt._io import make_dir
 from tfgenopt.demo.sections import RunDir, Section
 
 __all__ = ["run_demo", "write_demo_report", "SUMMARY_KEYS", "Section", "RunDir"]
@@ -81,7 +82,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
     epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 300),
                        minimum=1)
     keras.utils.set_random_seed(seed)
-    os.makedirs(out, exist_ok=True)
+    make_dir(out, "out")
     run = RunDir(out, seed=seed, quick=quick, verbose=verbose)
     x_train, x_val = data.load(dataset, image_size=28, flatten=True, seed=seed)
     if quick:

@@ -7,13 +7,14 @@ InceptionV3 built on a local weights file. Nothing downloads; SciPy is not neede
 """
 
 from tfgenopt import catalog as _catalog
+from tfgenopt.evaluation import extractors
 from tfgenopt.evaluation.classifier import cache_dir, classifier_path, domain_classifier
 from tfgenopt.evaluation.coverage import mode_coverage, mode_coverage_from_probabilities
 from tfgenopt.evaluation.domain import domain_extractor, domain_extractor_path
+from tfgenopt.evaluation.extractors import extract_features
+from tfgenopt.evaluation.extractors import get as get_extractor
 from tfgenopt.evaluation.features import (
     FeatureExtractor,
-    extract_features,
-    get_extractor,
     inception_extractor,
     inception_weights_path,
     infer_value_range,
@@ -40,6 +41,7 @@ __all__ = [
     "domain_extractor",
     "domain_extractor_path",
     "extract_features",
+    "extractors",
     "feature_statistics",
     "fid",
     "fid_from_images",

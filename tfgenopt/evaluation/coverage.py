@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt.evaluation import extractors
 
 __all__ = ["mode_coverage", "mode_coverage_from_probabilities", "check_coverage_rule",
            "DEFAULT_MIN_SHARE"]
@@ -145,11 +146,9 @@ def mode_coverage(images, classifier=None, real_labels=None, min_share=None, bat
         >>> mode_coverage(x, real_labels=y)["covered"]  # doctest: +SKIP
         10
     """
-    from tfgenopt.evaluation.features import get_extractor
-
     check_int("batch_size", batch_size, minimum=1)
     check_coverage_rule(rule, min_share)
-    ext = get_extractor(classifier)
+    ext = extractors.get(classifier)
     probs = ext.probabilities(images, batch_size=batch_size, verbose=verbose,
                               value_range=value_range)
     return mode_coverage_from_probabilities(probs, real_labels, min_share, rule)

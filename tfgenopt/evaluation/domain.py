@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
-from tfgenopt._validation import check_array, check_int
+from tfgenopt._validation import check_array, check_int, check_value_range
 from tfgenopt.evaluation.classifier import cache_dir, load_or_train
+from tfgenopt.evaluation.features import FeatureExtractor, infer_value_range
 
 __all__ = ["domain_extractor", "domain_extractor_path", "MAX_SIDE"]
 
@@ -29,8 +30,6 @@ MAX_SIDE = 64  # larger images are resized to this side for the extractor
 
 def _prepare(images, labels, value_range):
     """Images as float32 (n, h, w, c) in [0, 1] (at most MAX_SIDE), labels as int32 or None."""
-    from tfgenopt.evaluation.features import _check_range, infer_value_range
-
     x = check_array("images", images)
     if x.ndim == 3:
         x = x[..., None]
@@ -39,7 +38,7 @@ def _prepare(images, labels, value_range):
     if x.shape[0] < 4:
         raise ValueError(f"`images` needs at least 4 images to train an extractor; received "
                          f"{x.shape[0]}.")
-    lo, hi = (_check_range("value_range", value_range) if value_range is not None
+    lo, hi = (check_value_range("value_range", value_range) if value_range is not None
               else infer_value_range(x))
     x = ((x.astype(np.float32) - lo) / (hi - lo)).clip(0.0, 1.0)
     if max(x.shape[1:3]) > MAX_SIDE:
@@ -221,8 +220,6 @@ def domain_extractor(images, labels=None, epochs=None, width=128, seed=0, value_
         >>> ext.num_classes  # doctest: +SKIP
         12
     """
-    from tfgenopt.evaluation.features import FeatureExtractor
-
     x, y = _prepare(images, labels, value_range)
     epochs, width, seed = _settings(len(x), epochs, width, seed)
     path = domain_extractor_path(x, y, epochs, width, seed, value_range=(0.0, 1.0))

@@ -13,13 +13,10 @@ import os
 
 import numpy as np
 
-from tfgenopt._validation import check_int
+from tfgenopt._validation import check_int, check_value_range
+from tfgenopt.evaluation.classifier import cache_dir
 
-__all__ = ["FeatureExtractor", "get_extractor", "extract_features", "infer_value_range",
-           "inception_extractor", "inception_weights_path"]
-
-VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0))
-
+__all__ = ["FeatureExtractor", "infer_value_range", "inception_extractor", "inception_weights_path"]
 
 def infer_value_range(x):
     """Guess the pixel range of images: ``(-1, 1)`` if any value < 0, ``(0, 255)`` if > 1.5.
@@ -41,17 +38,6 @@ def infer_value_range(x):
     if hi > 1.5:
         return (0.0, 255.0)
     return (0.0, 1.0)
-
-
-def _check_range(name, value_range):
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a pair (low, high) such as {VALUE_RANGES}; "
-                         f"received {value_range!r}.") from None
-    if not hi > lo:
-        raise ValueError(f"`{name}` must have high > low; received {value_range!r}.")
-    return (lo, hi)
 
 
 def _is_softmax(layer):
@@ -95,7 +81,7 @@ class FeatureExtractor:
                 "Sequential model that starts with keras.Input); received "
                 f"{getattr(model, 'name', model)!r} with inputs {inputs!r}."
             )
-        self.value_range = _check_range("value_range", value_range)
+        self.value_range = check_value_range("value_range", value_range)
         self.model = model
         layer = self._feature_layer(model, feature_layer)
         self.probability_output = model.outputs[0] if _is_softmax(model.layers[-1]) else None
@@ -229,7 +215,7 @@ class FeatureExtractor:
 
         batch_size = check_int("batch_size", batch_size, minimum=1)
         if value_range is not None:
-            value_range = _check_range("value_range", value_range)
+            value_range = check_value_range("value_range", value_range)
         if hasattr(images, "shape") and hasattr(images, "__getitem__") and len(images.shape) >= 2:
             n = int(images.shape[0])
             if n == 0:
@@ -339,106 +325,4 @@ def inception_weights_path():
         >>> inception_weights_path().endswith("_notop.h5")
         True
     """
-    from tfgenopt.evaluation.classifier import cache_dir
-
     return os.path.join(cache_dir(), INCEPTION_WEIGHTS)
-
-
-def get_extractor(extractor=None, real=None, labels=None):
-    """Resolve an extractor spec to a :class:`FeatureExtractor`.
-
-    Args:
-        extractor: ``None`` or ``"digits"`` (the cached digits classifier), ``"mnist"`` /
-            ``"fashion_mnist"`` (classifiers trained on the locally cached datasets),
-            ``"domain"`` (trained on ``real`` / ``labels`` by
-            ``tfgenopt.evaluation.domain_extractor``, cached), ``"inception"`` (the standard
-            FID network from :func:`inception_weights_path`), a path to local InceptionV3
-            weights, a ``keras.Model`` (expects [0, 1] inputs; wrap it in a
-            ``FeatureExtractor`` to say otherwise) or a ``FeatureExtractor`` (returned as is).
-        real: the real images a ``"domain"`` extractor trains on.
-        labels: their classes (a classifier), or None (a reconstruction encoder).
-
-    Returns:
-        A ``FeatureExtractor``.
-
-    Example:
-        Not run as a doctest: it trains the digits classifier on first use (about a minute).
-
-        >>> ext = get_extractor()  # doctest: +SKIP
-    """
-    import keras
-
-    from tfgenopt.evaluation.classifier import DATASETS, domain_classifier
-
-    if isinstance(extractor, FeatureExtractor):
-        return extractor
-    if extractor is None or (isinstance(extractor, str) and extractor in DATASETS):
-        return FeatureExtractor(domain_classifier(extractor or "digits"))
-    if isinstance(extractor, str) and extractor == "domain":
-        if real is None:
-            raise ValueError("extractor='domain' trains on the real images; pass them (for "
-                             "example QualityMonitor(real, extractor='domain')).")
-        from tfgenopt.evaluation.domain import domain_extractor
-
-        return domain_extractor(real, labels)
-    if isinstance(extractor, str) and extractor == "inception":
-        path = inception_weights_path()
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"extractor='inception' needs the InceptionV3 weights file at {path!r} "
-                f"(expected file name {INCEPTION_WEIGHTS!r}, the include_top=False weights "
-                "Keras' InceptionV3 would download; set TFGENOPT_CACHE to use another folder). "
-                "tfgenopt never downloads: copy the file there, or pass its path as `extractor`.")
-        return inception_extractor(path)
-    if isinstance(extractor, (str, os.PathLike)):
-        return inception_extractor(extractor)
-    if isinstance(extractor, keras.Model):
-        return FeatureExtractor(extractor)
-    raise TypeError(f"`extractor` must be None, one of {list(DATASETS)}, 'domain', 'inception', "
-                    f"a weights path, a keras.Model or a FeatureExtractor; received "
-                    f"{type(extractor).__name__}.")
-
-
-def extract_features(images, extractor=None, batch_size=256, verbose=0, value_range=None):
-    """Return the feature vectors of ``images`` with an extractor (the digits CNN by default).
-
-    Args:
-        images: array ``(n, ...)`` or iterable of batches (see :meth:`FeatureExtractor.predict`).
-        extractor: anything :func:`get_extractor` accepts.
-        batch_size: images per forward pass.
-        verbose: 1 shows a progress bar.
-        value_range: pixel range of ``images`` (``None`` infers it).
-
-    Returns:
-        float32 array ``(n, d)``.
-
-    Example:
-        Not run as a doctest: it trains the digits classifier on first use (about a minute).
-
-        >>> x_train, x_val = tfgenopt.data.load_digits(image_size=28)  # doctest: +SKIP
-        >>> extract_features(x_val).shape  # doctest: +SKIP
-        (360, 128)
-    """
-    return get_extractor(extractor).features(images, batch_size, verbose, value_range)
-
-
-def check_extractor_argument(extractor):
-    """Return ``extractor`` if it can name or be a feature extractor, else raise ``TypeError``.
-
-    Args:
-        extractor: None (the cached digits classifier), a name or weights path, a
-            ``keras.Model`` or a :class:`FeatureExtractor`.
-
-    Returns:
-        ``extractor`` unchanged.
-
-    Example:
-        >>> check_extractor_argument(None) is None
-        True
-    """
-    import keras
-
-    if not (extractor is None or isinstance(extractor, (str, keras.Model, FeatureExtractor))):
-        raise TypeError("`extractor` must be None, a name, a weights path, a keras.Model or "
-                        f"a FeatureExtractor; received {type(extractor).__name__}.")
-    return extractor

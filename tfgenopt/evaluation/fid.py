@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfgenopt.evaluation import extractors
 from tfgenopt.evaluation._checks import check_features, check_same_dim
 
 __all__ = ["fid", "fid_from_images", "feature_statistics", "frechet_distance"]
@@ -157,9 +158,7 @@ def fid_from_images(images_a, images_b, extractor=None, batch_size=256, verbose=
         >>> x_train, x_val = tfgenopt.data.load_digits()  # doctest: +SKIP
         >>> fid_from_images(x_train, x_val)  # doctest: +SKIP
     """
-    from tfgenopt.evaluation.features import get_extractor
-
-    ext = get_extractor(extractor, real=images_a)
+    ext = extractors.get(extractor, real=images_a)
     fa = ext.features(images_a, batch_size=batch_size, verbose=verbose, value_range=value_range)
     fb = ext.features(images_b, batch_size=batch_size, verbose=verbose, value_range=value_range)
     return fid(fa, fb)

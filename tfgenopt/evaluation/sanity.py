@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tfgenopt._validation import check_array, check_float, check_int
+from tfgenopt.evaluation import extractors
 
 __all__ = ["check_extractor", "ExtractorCheck"]
 
@@ -107,8 +108,8 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
 
     Args:
         images: real images ``(n, h, w[, c])`` (n >= 20), any value range.
-        extractor: anything ``tfgenopt.evaluation.get_extractor`` takes, or ``"domain"``
-            (trains / loads the domain extractor on these images and labels).
+        extractor: anything ``tfgenopt.evaluation.extractors.get`` takes; ``"domain"``
+            trains (or loads) the domain extractor on these images and labels.
         labels: ``(n,)`` integer classes; needed for the class-dropping check.
         noise, blur, drop: the increasing levels of each check (start with 0).
         value_range: pixel range of ``images``; None infers it.
@@ -129,8 +130,6 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
         True
     """
     from tfgenopt.evaluation.domain import _prepare
-    from tfgenopt.evaluation.features import get_extractor
-
     x, y = _prepare(images, labels, value_range)
     if len(x) < 20:
         raise ValueError(f"`images` needs at least 20 images for the sanity suite; received "
@@ -150,8 +149,7 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
     if y is not None and levels["drop_classes"][-1] >= len(np.unique(y)):
         raise ValueError(f"`drop` removes up to {levels['drop_classes'][-1]} classes but the "
                          f"labels have {len(np.unique(y))}; at least one must remain.")
-    ext = (get_extractor("domain", real=x, labels=y) if isinstance(extractor, str)
-           and extractor == "domain" else get_extractor(extractor))
+    ext = extractors.get(extractor, real=x, labels=y)
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(x))[:max_images]
     x = x[idx]

@@ -276,13 +276,15 @@ def direction_between(weights_a, weights_b):
     return out
 
 
-def trajectory_pca(trajectory, n_components=2, origin=None):
+def trajectory_pca(trajectory, n_components=None, origin=None):
     """Principal directions of a weight trajectory (a list of weight snapshots).
 
     Args:
         trajectory: list of ``T >= 2`` snapshots, each a list of arrays (e.g. from
             :func:`get_weights` after every epoch).
-        n_components: number of directions (at most ``T - 1``).
+        n_components: number of directions (at most ``T - 1``); default ``min(2, T - 1)``:
+            the plane of :func:`~tfgenopt.landscape.trajectory_surface`, or the one direction
+            two snapshots define.
         origin: snapshot the coordinates are measured from (default: the last one).
 
     Returns:
@@ -293,10 +295,14 @@ def trajectory_pca(trajectory, n_components=2, origin=None):
         >>> traj = [[np.array([t, 2.0 * t, 0.0])] for t in range(4)]
         >>> trajectory_pca(traj, n_components=1).explained_variance_ratio.round(6).tolist()
         [1.0]
+        >>> len(trajectory_pca(traj[:2]).directions)  # two snapshots: one direction
+        1
     """
     trajectory = [list(s) for s in trajectory]
     if len(trajectory) < 2:
         raise ValueError(f"`trajectory` needs at least 2 snapshots; received {len(trajectory)}.")
+    if n_components is None:
+        n_components = min(2, len(trajectory) - 1)
     n_components = check_int("n_components", n_components, minimum=1,
                              maximum=len(trajectory) - 1)
     shapes = [np.shape(a) for a in trajectory[0]]

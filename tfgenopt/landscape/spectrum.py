@@ -19,6 +19,8 @@ from tfgenopt.landscape.objectives import objective
 
 __all__ = ["hessian_spectrum", "lanczos_tridiagonal"]
 
+DEFAULT_STEPS = 30  # Lanczos steps per run when the model has at least this many weights
+
 
 def lanczos_tridiagonal(matvec, start, steps):
     """The Lanczos tridiagonal matrix of ``matvec`` from ``start`` (full reorthogonalization).
@@ -77,7 +79,7 @@ def _starts(n, runs, rng):
     return out
 
 
-def hessian_spectrum(model, data=None, steps=30, runs=4, player=None, grid=1000, sigma=None,
+def hessian_spectrum(model, data=None, steps=None, runs=4, player=None, grid=1000, sigma=None,
                      point=None, seed=None, batch_size=None, hvp_method="reverse", verbose=0):
     """The Hessian's eigenvalue density by stochastic Lanczos quadrature.
 
@@ -85,7 +87,8 @@ def hessian_spectrum(model, data=None, steps=30, runs=4, player=None, grid=1000,
         model: a compiled model, GAN (with ``player``), VAE or an ``Objective``.
         data: the probe set.
         steps: Lanczos steps per run (``1 <= steps <= num_params``); ``2 * steps - 1`` moments
-            are exact per start vector.
+            are exact per start vector. Default ``min(30, num_params)``: 30 steps, or as many
+            as the model has weights (then the quadrature is exact: every moment matches).
         runs: random start vectors averaged (>= 1).
         player: for a GAN, ``"discriminator"`` or ``"generator"``.
         grid: points of the density's grid.
@@ -108,14 +111,14 @@ def hessian_spectrum(model, data=None, steps=30, runs=4, player=None, grid=1000,
         >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
         >>> m.compile("sgd", "mse")
         >>> x = np.diag([1.0, 2.0]).astype("float32"); y = np.zeros((2, 1), "float32")
-        >>> s = hessian_spectrum(m, (x, y), steps=2, runs=2, seed=0)
+        >>> s = hessian_spectrum(m, (x, y), runs=2, seed=0)  # 2 weights: steps=2
         >>> s["moments"].round(3).tolist()  # eigenvalues 1 and 4
         [2.5, 8.5, 32.5]
     """
     check_choice("hvp_method", hvp_method, ("reverse", "forward"))
     obj = objective(model, data, player=player, batch_size=batch_size)
     n = obj.num_params
-    steps = check_int("steps", steps, minimum=1)
+    steps = check_int("steps", min(DEFAULT_STEPS, n) if steps is None else steps, minimum=1)
     if steps > n:
         raise ValueError(f"`steps` must be at most the number of parameters probed ({n}); "
                          f"received steps={steps}.")

@@ -41,15 +41,29 @@ def output_activation(network):
     return None
 
 
-def output_range(network):
-    """``(low, high)`` of ``network``'s outputs from its activation, or None (unbounded/unknown).
+def output_range(network, default=None):
+    """``(low, high)`` of ``network``'s outputs from its activation, else ``default``.
+
+    The one home of "what range does this network output": the data-range check, the
+    colour augmentation's brightness scale and the sample grids all read it.
+
+    Args:
+        network: a ``keras.Model``; its output activation is found by
+            :func:`output_activation` (weightless layers such as ``Reshape`` are skipped).
+        default: returned when the activation is unbounded or unknown (``linear``, none):
+            None, or a pair such as ``(0.0, 1.0)``.
+
+    Returns:
+        ``(0.0, 1.0)`` for sigmoid, ``(-1.0, 1.0)`` for tanh, else ``default``.
 
     Example:
         >>> import keras
         >>> output_range(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, "sigmoid")]))
         (0.0, 1.0)
+        >>> output_range(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), (0.0, 1.0))
+        (0.0, 1.0)
     """
-    return RANGES.get(output_activation(network))
+    return RANGES.get(output_activation(network), default)
 
 
 def _data_network(model):

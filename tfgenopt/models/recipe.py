@@ -33,6 +33,7 @@ from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_float, check_int
 from tfgenopt.models._execution import check_steps_per_execution
 from tfgenopt.models._optimizer import resolve_optimizer
+from tfgenopt.models._range import output_range
 from tfgenopt.models._training import static_shape, wrap_loss_scale
 
 __all__ = ["GANRecipe", "resolve_optimizer"]
@@ -81,8 +82,7 @@ def image_shape_of(discriminator):
 
 def value_range_of(generator):
     """``(-1, 1)`` for a tanh generator output, else ``(0, 1)`` (for colour augmentation)."""
-    act = getattr(generator.layers[-1], "activation", None)
-    return (-1.0, 1.0) if getattr(act, "__name__", "") == "tanh" else (0.0, 1.0)
+    return output_range(generator, default=(0.0, 1.0))
 
 
 class GANRecipe:

@@ -6,7 +6,7 @@ mailed or opened from a notebook); the PNGs stay beside it, and ``summary.json``
 numbers.
 """
 
-from tfgenopt.report._summary import _jsonable, read_summary, write_summary
+from tfgenopt.report._summary import read_summary, write_history, write_summary
 from tfgenopt.report.describe import describe_data, describe_model, describe_recipe
 from tfgenopt.report.html import build_report, write_report
 from tfgenopt.report.run import sample_diversity_ratio, write_training_report
@@ -14,4 +14,4 @@ from tfgenopt.report.verdict import fmt, run_record, verdict
 
 __all__ = ["write_summary", "read_summary", "build_report", "write_report", "run_record",
            "verdict", "fmt", "describe_model", "describe_recipe", "describe_data",
-           "sample_diversity_ratio", "write_training_report", "_jsonable"]
+           "sample_diversity_ratio", "write_training_report", "write_history"]

@@ -7,7 +7,7 @@ import os
 
 from tfgenopt._io import atomic_write_json
 
-__all__ = ["write_summary", "read_summary"]
+__all__ = ["write_summary", "read_summary", "write_history"]
 
 
 def _jsonable(value):
@@ -37,6 +37,28 @@ def write_summary(run_dir, summary):
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, "summary.json")
     return atomic_write_json(path, _jsonable(summary), indent=2)  # key order = table column order
+
+
+def write_history(run_dir, history):
+    """Write a Keras ``History.history`` dict as ``run_dir/history.json``; return what was written.
+
+    NumPy values become plain JSON numbers and NaN becomes ``null``; the write is atomic.
+
+    Args:
+        run_dir: the run directory (it must exist).
+        history: ``{key: [value per epoch]}``, e.g. ``model.fit(...).history``.
+
+    Returns:
+        The JSON-safe dict (what ``plotting.plot_history`` can draw).
+
+    Example:
+        >>> import numpy as np, tempfile
+        >>> write_history(tempfile.mkdtemp(), {"loss": [np.float32(0.5), float("nan")]})
+        {'loss': [0.5, None]}
+    """
+    whole = _jsonable(history)
+    atomic_write_json(os.path.join(run_dir, "history.json"), whole, indent=2)
+    return whole
 
 
 def read_summary(run_dir):

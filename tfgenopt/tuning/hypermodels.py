@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 import numbers
 
-import keras
 import keras_tuner
 import numpy as np
 
 from tfgenopt import builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
-from tfgenopt.models import protocol
+from tfgenopt.callbacks.cosine import EpochCosineDecay  # re-exported: it lived here
 from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.tuning._checkpoint import defer_checkpoints
 from tfgenopt.tuning._objective import (
@@ -60,59 +59,6 @@ def make_optimizer(name, learning_rate, momentum=0.9):
     check_choice("optimizer", name, OPTIMIZERS)
     extra = {"momentum": float(momentum)} if name == "sgd" else {}  # RMSprop's stays 0
     return resolve_optimizer("optimizer", name, learning_rate=float(learning_rate), **extra)
-
-
-@keras.saving.register_keras_serializable(package="tfgenopt")
-class EpochCosineDecay(keras.callbacks.Callback):
-    """Anneal every optimizer's learning rate along a half cosine, once per epoch.
-
-    The rate of each optimizer (``model.optimizers_by_name()``, so both GAN optimizers) starts
-    at the value it has when training begins and reaches ``final_fraction`` of it after
-    ``epochs`` epochs. It is the ``lr_schedule="cosine"`` choice of the HyperModels.
-
-    Args:
-        epochs: the epoch budget the cosine spans.
-        final_fraction: the fraction of the initial rate left at the end.
-
-    Example:
-        >>> cb = EpochCosineDecay(epochs=10)
-        >>> round(cb.factor(5), 3)
-        0.5
-    """
-
-    def __init__(self, epochs, final_fraction=0.0):
-        super().__init__()
-        self.epochs = check_int("epochs", epochs, minimum=1)
-        self.final_fraction = float(final_fraction)
-        self._base = {}
-
-    def factor(self, epoch):
-        """The multiplier of the initial rate at the start of ``epoch``."""
-        t = min(epoch, self.epochs) / self.epochs
-        return self.final_fraction + (1 - self.final_fraction) * 0.5 * (1 + math.cos(math.pi * t))
-
-    def on_train_begin(self, logs=None):
-        self._base = {
-            name: float(keras.ops.convert_to_numpy(opt.learning_rate))
-            for name, opt in protocol.optimizers(self.model).items()
-        }
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for name, opt in protocol.optimizers(self.model).items():
-            opt.learning_rate = self._base[name] * self.factor(epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            for name, opt in protocol.optimizers(self.model).items():
-                logs.setdefault(protocol.lr_log_key(name),
-                                float(keras.ops.convert_to_numpy(opt.learning_rate)))
-
-    def get_config(self):
-        return {"epochs": self.epochs, "final_fraction": self.final_fraction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def common_space(batch_sizes=(32, 64, 128), epochs=10):
