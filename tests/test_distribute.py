@@ -76,13 +76,21 @@ COMMON = textwrap.dedent("""
             vae.compile(keras.optimizers.SGD(0.05), jit_compile=False)
             ae = tg.builders.dense_autoencoder(16, hidden=(8,), seed=0)
             ae.compile(keras.optimizers.SGD(0.05), "mse", jit_compile=False)
+            x_in, level = keras.Input((16,)), keras.Input((1,))
+            h = keras.layers.Dense(8, kernel_initializer=keras.initializers.GlorotUniform(0))(
+                keras.layers.Concatenate()([x_in, level]))
+            dm = tg.models.Diffusion(keras.Model([x_in, level], keras.layers.Dense(
+                16, kernel_initializer=keras.initializers.GlorotUniform(1))(h)),
+                value_range=(0.0, 1.0), seed=2)
+            dm.compile(optimizer=keras.optimizers.SGD(0.05), jit_compile=False)
         out = {"vae": vae.fit(x, batch_size=16, epochs=1, verbose=0).history["loss"],
+               "diffusion": dm.fit(x, batch_size=16, epochs=1, verbose=0).history["loss"],
                "ae_arrays": ae.fit(x, x, batch_size=16, epochs=1, verbose=0, shuffle=False).history["loss"]}
         ds = tf.data.Dataset.from_tensor_slices((x, x)).batch(16)
         out["ae_dataset"] = ae.fit(ds, epochs=1, verbose=0).history["loss"]
         digest = lambda m: float(sum(np.abs(w).sum() for w in m.get_weights()))
         return {k: [float(v) for v in vs] for k, vs in out.items()}, {
-            "vae": digest(vae), "ae": digest(ae)}
+            "vae": digest(vae), "ae": digest(ae), "diffusion": digest(dm.network)}
 """)
 
 MIRRORED = textwrap.dedent("""
@@ -206,7 +214,7 @@ class TestMultiWorker:
         np.testing.assert_allclose(w0["history"]["d_loss"],
                                    runs["mirrored"]["history"]["d_loss"], rtol=1e-4)
 
-    def test_vae_and_functional_models_train_on_arrays_and_datasets(self, runs):
+    def test_vae_diffusion_and_functional_models_train_on_arrays_and_datasets(self, runs):
         w0, w1 = runs["workers"]
         assert w0["digests"] == w1["digests"]
         for key, losses in w0["others"].items():

@@ -82,8 +82,23 @@ MIRRORED_SCRIPT = textwrap.dedent("""
         return tg.models.VAE(tg.builders.vae_encoder(32, latent_dim=2, hidden=(8,), seed=0),
                              tg.builders.vae_decoder(2, 32, hidden=(8,), seed=1), seed=2)
 
+    def diffusion():
+        x_in, level = keras.Input((4,)), keras.Input((1,))
+        h = keras.layers.Dense(8)(keras.layers.Concatenate()([x_in, level]))
+        model = tg.models.Diffusion(keras.Model([x_in, level], keras.layers.Dense(4)(h)), seed=2)
+        model.compile(jit_compile=False)
+        return model
+
+    with strategy.scope():
+        dm = diffusion()
+    results["diffusion_loss"] = dm.fit(x[:, :4] * 2 - 1, batch_size=16, epochs=2,
+                                       verbose=0).history["loss"]
     xb = tf.constant(x[:8])
     results["noise"] = {
+        "diffusion_eps": per_replica(lambda m: m._noise(xb[:, :4]), diffusion),
+        "diffusion_levels": per_replica(
+            lambda m: m._recipe.formulation.sigma_from_quantile(
+                keras.random.uniform((8,), seed=m.seed_generator)), diffusion),
         "fake_batch": per_replica(lambda m: m.generator(m._batch_noise(xb, None)), plain_gan),
         "gp_alpha": per_replica(lambda m: m._interpolation_weights(xb), plain_gan),
         "instance_noise": per_replica(
@@ -127,13 +142,18 @@ def test_mirrored_two_cpus_equals_one_device_with_the_same_global_batch(mirrored
 
 
 @pytest.mark.parametrize("draw", ["fake_batch", "gp_alpha", "instance_noise", "augment",
-                                  "vae_eps"])
+                                  "vae_eps", "diffusion_eps", "diffusion_levels"])
 def test_two_replicas_draw_their_own_noise_reproducibly(mirrored, draw):
     # Keras' SeedGenerator gives every replica the same seed: N replicas, one fake batch.
     first, second = (np.asarray(r) for r in mirrored["noise"][draw])
     assert first.shape[0] == 2  # two replicas
     assert np.abs(first[0] - first[1]).max() > 1e-3  # each replica its own draw
     np.testing.assert_array_equal(first, second)  # the same again for the same seed
+
+
+def test_diffusion_trains_under_mirrored_strategy(mirrored):
+    loss = mirrored["diffusion_loss"]
+    assert len(loss) == 2 and all(np.isfinite(loss))
 
 
 @pytest.fixture

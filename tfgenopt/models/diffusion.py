@@ -37,9 +37,9 @@ def _check_network(network, conditional):
             f" ({want} inputs{' with conditional=True' if conditional else ''}); it has "
             f"{len(network.inputs)}.")
     sample, level = (_training.static_shape(t) for t in network.inputs[:2])
-    if level not in ((1,), ()):
-        raise ValueError(f"`network`'s second input (the noise level) must have shape (1,) per "
-                         f"sample; it has {level}.")
+    if None in level or int(np.prod(level)) != 1:
+        raise ValueError(f"`network`'s second input (the noise level) must hold one value per "
+                         f"sample (shape (1,), or (1, 1, 1) as keras.io's); it has {level}.")
     out = _training.static_shape(network.outputs[0])
     if len(network.outputs) != 1 or not _training.shapes_compatible(out, sample):
         raise ValueError(f"`network` must output one tensor shaped like its noisy input "
@@ -218,7 +218,8 @@ class Diffusion(ArrayFitMixin, keras.Model):
         return ops.reshape(s, (-1,) + (1,) * (len(x.shape) - 1))
 
     def _predict(self, net, x_in, noise_in, labels, training):
-        noise_in = ops.reshape(ops.cast(noise_in, "float32"), (-1, 1))
+        level_shape = _training.static_shape(net.inputs[1])
+        noise_in = ops.reshape(ops.cast(noise_in, "float32"), (-1,) + level_shape)
         inputs = [x_in, noise_in] + ([labels] if self.conditional else [])
         return ops.cast(net(inputs, training=training), "float32")
 
@@ -344,7 +345,7 @@ class Diffusion(ArrayFitMixin, keras.Model):
             a, _ = f.scales(ops.convert_to_tensor(s, "float32"))
             x_t = a * x
             x_in, noise_in = f.network_inputs(x_t, ops.convert_to_tensor(s, "float32"))
-            noise_in = ops.broadcast_to(ops.reshape(noise_in, (1, 1)), (ops.shape(x)[0], 1))
+            noise_in = ops.broadcast_to(ops.reshape(noise_in, (1,)), (ops.shape(x)[0],))
             if guidance is None or labels is None:
                 return f.to_x0(predict(x_in, noise_in, labels), x_t, s)
             both = predict(ops.concatenate([x_in, x_in]), ops.concatenate([noise_in, noise_in]),
