@@ -17,6 +17,7 @@ import tempfile
 import keras
 import numpy as np
 
+from tfgenopt import _keras_adapter
 from tfgenopt._io import atomic_write_json
 
 POINTER = "current.json"
@@ -100,8 +101,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _point_at(self, state, root=None):
         self._state = state
         folder = os.path.join(root or self.backup_dir, state)
-        self._weights_path = os.path.join(folder, "latest.weights.h5")
-        self._training_metadata_path = os.path.join(folder, "training_metadata.json")
+        _keras_adapter.point_backup(self, os.path.join(folder, "latest.weights.h5"),
+                                    os.path.join(folder, "training_metadata.json"))
         return folder
 
     def on_train_begin(self, logs=None):
@@ -114,7 +115,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if os.path.exists(pointer):
             with open(pointer, encoding="utf-8") as fh:
                 folder = self._point_at(json.load(fh)["state"])
-            self._load_model()
+            _keras_adapter.load_backup(self)
             if os.path.exists(os.path.join(folder, HISTORY)):  # (older backups had none)
                 with open(os.path.join(folder, HISTORY), encoding="utf-8") as fh:
                     saved = json.load(fh)
@@ -148,12 +149,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
         chief = is_chief()
         root = self.backup_dir if chief else tempfile.mkdtemp(prefix="tfgenopt-backup-")
-        state = f"epoch-{self._current_epoch:05d}"
+        state = f"epoch-{_keras_adapter.backup_epoch(self):05d}"
         try:
             folder = self._point_at(state, root)
             shutil.rmtree(folder, ignore_errors=True)  # a half-written folder of a killed run
             os.makedirs(folder)
-            self.model.save_weights(self._weights_path, overwrite=True)
+            self.model.save_weights(_keras_adapter.backup_weights_path(self), overwrite=True)
             states = [cb.get_state() for cb in self.stateful]
             np.savez(os.path.join(folder, ARRAYS), **{
                 f"{i}:{k}": v for i, st in enumerate(states) for k, v in st.get("arrays", {}).items()})
@@ -161,8 +162,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                               [{k: v for k, v in st.items() if k != "arrays"} for st in states])
             atomic_write_json(os.path.join(folder, HISTORY),
                               {"history": self.history, "epochs": self.epochs})
-            atomic_write_json(self._training_metadata_path, {"epoch": self._current_epoch,
-                                                             "batch": self._last_batch_seen})
+            atomic_write_json(_keras_adapter.backup_metadata_path(self), {
+                "epoch": _keras_adapter.backup_epoch(self),
+                "batch": _keras_adapter.backup_last_batch(self)})
             if not chief:
                 return
             atomic_write_json(os.path.join(self.backup_dir, POINTER), {"state": state})

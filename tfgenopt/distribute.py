@@ -31,6 +31,8 @@ import tempfile
 
 import keras
 
+from tfgenopt import _keras_adapter
+
 __all__ = ["ReplicaSeedGenerator", "reducible_logs", "strategy_from_tf_config",
            "check_tf_config", "check_global_batch", "global_batch_report", "is_chief",
            "chief_dir", "num_replicas", "in_multi_worker_mode", "shared_seed", "DEFAULT_SEED"]
@@ -68,7 +70,7 @@ def in_multi_worker_mode(strategy=None):
     tf = _tf()
     strategy = strategy or _strategy()
     return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and strategy.extended._in_multi_worker_mode())
+            and _keras_adapter.in_multi_worker_mode(strategy))
 
 
 def fold_replica(seed):

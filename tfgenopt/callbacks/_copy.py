@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 
+from tfgenopt._keras_adapter import CALLBACK_MODEL
 
-def deepcopy_sharing(callback, memo, shared, dropped=("_model",)):
+
+def deepcopy_sharing(callback, memo, shared, dropped=(CALLBACK_MODEL,)):
     """A deep copy of ``callback`` whose attributes named in ``shared`` are the same objects.
 
     Keras Tuner deep-copies callbacks for every trial; real images and a feature extractor are

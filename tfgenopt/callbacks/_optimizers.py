@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from tfgenopt import _keras_adapter
+
 __all__ = ["has_schedule", "get_lr", "set_lr"]
 
 
@@ -14,7 +16,7 @@ def has_schedule(optimizer):
         >>> has_schedule(keras.optimizers.SGD(0.1))
         False
     """
-    lr = getattr(optimizer, "_learning_rate", None)  # Keras keeps the schedule object here
+    lr = _keras_adapter.learning_rate_object(optimizer)  # a schedule object or a variable
     return isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or (
         callable(lr) and not isinstance(lr, keras.Variable))
 
@@ -40,7 +42,8 @@ def set_lr(optimizer, value):
     if has_schedule(optimizer):
         raise TypeError(
             f"The learning rate of optimizer {optimizer.name!r} is a schedule "
-            f"({type(optimizer._learning_rate).__name__}) and cannot be set; compile with a float "
+            f"({type(_keras_adapter.learning_rate_object(optimizer)).__name__}) and cannot be set; "
+            "compile with a float "
             "learning rate to let callbacks change it."
         )
     optimizer.learning_rate = float(value)

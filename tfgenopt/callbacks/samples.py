@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from tfgenopt import catalog
+from tfgenopt._keras_adapter import CALLBACK_MODEL
 from tfgenopt._validation import check_array, check_choice, check_int, check_value_range
 from tfgenopt.callbacks._copy import deepcopy_sharing
 from tfgenopt.callbacks.tensorboard import summary_sink
@@ -107,7 +108,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __deepcopy__(self, memo):
         """Deep copies (Keras Tuner) share the input batch and never carry a summary writer."""
-        return deepcopy_sharing(self, memo, shared=("inputs", "_model", "sample_fn"),
+        return deepcopy_sharing(self, memo, shared=("inputs", CALLBACK_MODEL, "sample_fn"),
                                 dropped=("_writer",))
 
     def _resolved_mode(self):

@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 
+from tfgenopt import _keras_adapter
 from tfgenopt.models import protocol
 
 __all__ = ["TensorBoard", "summary_sink", "recipe_hparams"]
@@ -92,8 +93,7 @@ def _trial_callbacks(model):
     from tensorboard.plugins.hparams import api as hp
 
     return [cb for cb in getattr(model, "fit_callbacks", None) or ()
-            if isinstance(cb, hp.KerasCallback) and isinstance(getattr(cb, "_hparams", None),
-                                                                dict)]
+            if isinstance(cb, hp.KerasCallback) and _keras_adapter.hparams_of(cb) is not None]
 
 
 def _skip(logs=None):
@@ -198,10 +198,11 @@ class TensorBoard(keras.callbacks.TensorBoard):
     # ------------------------------------------------------------------ the sink
     def _writer(self, which):
         if which == "root":
-            if "root" not in self._writers:
-                self._writers["root"] = self.summary.create_file_writer(self.log_dir)
-            return self._writers["root"]
-        return self._val_writer if which == "validation" else self._train_writer
+            writers = _keras_adapter.tensorboard_writers(self)
+            if "root" not in writers:
+                writers["root"] = self.summary.create_file_writer(self.log_dir)
+            return writers["root"]
+        return _keras_adapter.tensorboard_writer(self, which)
 
     def image(self, tag, images, step, value_range=None, which="train"):
         """Write images (a batch, one image, or a grid in ``value_range``) mapped to [0, 1]."""
@@ -287,8 +288,9 @@ class TensorBoard(keras.callbacks.TensorBoard):
             # plain Keras model's fit) writes the trial's session: one session per trial.
             return
         for cb in trial:  # the HParams callback Keras Tuner adds to a trial
-            extra.update({getattr(k, "name", k): v for k, v in cb._hparams.items()})
-            trial_id = getattr(cb, "_trial_id", None)
+            extra.update({getattr(k, "name", k): v
+                          for k, v in _keras_adapter.hparams_of(cb).items()})
+            trial_id = _keras_adapter.hparams_trial_id(cb)
             # One session per trial: ours, with the trial's values merged in (its callback
             # still writes the session's end).
             cb.on_train_begin = _skip

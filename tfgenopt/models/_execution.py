@@ -23,6 +23,8 @@ import sys
 
 import keras
 
+from tfgenopt import _keras_adapter
+
 AUTO = "auto"
 AUTO_STEPS = 32  # batches per compiled call under "auto" (Keras truncates it to the epoch)
 # A run of at most this many batches in all runs one per call under "auto": tracing Keras' loop
@@ -106,7 +108,7 @@ def needs_every_batch(callback):
     if isinstance(callback, (cbs.ProgbarLogger, cbs.History)):
         return False
     if isinstance(callback, cbs.TensorBoard):
-        return (callback.update_freq != "epoch" or getattr(callback, "_should_trace", True)
+        return (callback.update_freq != "epoch" or _keras_adapter.tensorboard_traces(callback)
                 or bool(callback.write_steps_per_second))
     if isinstance(callback, (cbs.ModelCheckpoint, cbs.BackupAndRestore)):
         return callback.save_freq != "epoch"
@@ -224,9 +226,9 @@ class AutoExecutionMixin:
                         run_eagerly=run_eagerly,
                         steps_per_execution=AUTO_STEPS if setting == AUTO else setting,
                         jit_compile=jit_compile, auto_scale_loss=auto_scale_loss)
-        config = getattr(self, "_compile_config", None)
+        config = _keras_adapter.compile_config(self)
         if config is not None:
-            config.config["steps_per_execution"] = setting
+            config["steps_per_execution"] = setting
         object.__setattr__(self, "_execution_setting", setting)
         object.__setattr__(self, "_execution_functions", _Functions())
 
@@ -245,7 +247,7 @@ class AutoExecutionMixin:
         if steps is None:
             # Under tf.distribute, Keras' loop of steps fails on TF 2.21 (MirroredStrategy: "You
             # must feed a value for placeholder tensor"), so "auto" runs one step per call there.
-            distributed = getattr(self, "_distribute_strategy", None) is not None
+            distributed = _keras_adapter.distribute_strategy(self) is not None
             steps = (1 if distributed and setting == AUTO
                      else resolve(setting, callbacks, batches))
         if steps == self.steps_per_execution:
@@ -268,7 +270,7 @@ class AutoExecutionMixin:
     def evaluate(self, *args, **kwargs):
         """``keras.Model.evaluate``; under ``"auto"`` the callbacks and the run's length decide
         the steps per call."""
-        if not kwargs.get("_use_cached_eval_dataset"):  # inside fit: fit's value
+        if not _keras_adapter.is_inside_fit(kwargs):  # inside fit: fit's value
             a = _bound(_EVALUATE_ARGS, args, kwargs)
             batches = planned_batches(a.get("x"), a.get("batch_size"), steps=a.get("steps"))
             self._use_steps_per_execution(a.get("callbacks"), batches=batches)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfgenopt import distribute
+from tfgenopt import _keras_adapter, distribute
 from tfgenopt._validation import check_array
 from tfgenopt.models._execution import AutoExecutionMixin
 from tfgenopt.models._range import check_data_range
@@ -117,22 +117,13 @@ def check_fit_arrays(model, x, y):
             raise ValueError(f"`y` has {len(y)} entries but `x` has {len(x)} samples.")
 
 
-def _is_built(model):
-    """True when the layers, the compiled loss and metrics and the optimizer are all built."""
-    metrics, loss = getattr(model, "_compile_metrics", None), getattr(model, "_compile_loss", None)
-    opt = getattr(model, "optimizer", None)
-    return (all(layer.built for layer in model._flatten_layers())
-            and (metrics is None or metrics.built) and (loss is None or loss.built)
-            and (opt is None or opt.built))
-
-
 def _build_from(model, x, y):
     """Build a compiled loss / metrics from ``x``'s shapes before a distributed ``fit``.
 
     Keras builds them from the first batch, which it first averages over the replicas with
     ``strategy.reduce``; under ``MultiWorkerMirroredStrategy`` that fails for an ``(x, y)``
     batch ("Attempt to convert a value (PerReplica...)"). Built from shapes, Keras' step is
-    skipped (:meth:`ArrayFitMixin._maybe_symbolic_build`).
+    skipped (:meth:`ArrayFitMixin.maybe_symbolic_build`).
     """
     if isinstance(x, np.ndarray):
         batch = (x[:1],) if y is None else (x[:1], y[:1])
@@ -140,10 +131,10 @@ def _build_from(model, x, y):
         batch = x.element_spec
     else:
         return
-    model._symbolic_build(data_batch=batch)
+    _keras_adapter.symbolic_build(model, batch)
 
 
-class ArrayFitMixin(AutoExecutionMixin):
+class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
     """Gives a ``keras.Model`` subclass a ``fit`` whose NumPy arrays take :func:`array_dataset`.
 
     It also makes ``compile(steps_per_execution="auto")`` the default (see
@@ -167,12 +158,13 @@ class ArrayFitMixin(AutoExecutionMixin):
             >>> len(history.history["d_loss"])
             1
         """
+        _keras_adapter.verify()  # once per process: the private Keras parts we rely on
         check_fit_arrays(self, x, y)
         check_data_range(self, x)  # data the generator / decoder can reach, before any step
         # The batch size of arrays (Keras' default 32), read by tfgenopt.callbacks.TensorBoard.
         self.fit_batch_size = ((batch_size or 32) if isinstance(x, (np.ndarray, list, tuple, dict))
                                else batch_size)
-        strategy = getattr(self, "_distribute_strategy", None)  # fit runs outside its scope
+        strategy = _keras_adapter.distribute_strategy(self)  # fit runs outside its scope
         distribute.check_global_batch(batch_size, strategy)
         if strategy is not None:
             _build_from(self, x, y)
@@ -201,7 +193,7 @@ class ArrayFitMixin(AutoExecutionMixin):
         finally:
             self.fit_callbacks = ()
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras' build from a first batch, skipped when everything is built already.
 
         Without a strategy Keras defers every build to the first trace of the train function,
@@ -209,15 +201,14 @@ class ArrayFitMixin(AutoExecutionMixin):
         variables is traced twice. Building the (single) optimizer first, once the layers are
         built, makes the first ``fit`` trace its step once.
         """
-        if getattr(self, "_distribute_strategy", None) is None:
+        if _keras_adapter.distribute_strategy(self) is None:
             opt = getattr(self, "optimizer", None)
-            if (opt is not None and not opt.built
-                    and all(layer.built for layer in self._flatten_layers())):
+            if opt is not None and not opt.built and _keras_adapter.all_layers_built(self):
                 opt.build(self.trainable_variables)
             return None
-        if _is_built(self):
+        if _keras_adapter.layers_built(self):
             return None
-        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        return super().maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")

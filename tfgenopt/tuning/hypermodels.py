@@ -14,7 +14,7 @@ import numbers
 import keras_tuner
 import numpy as np
 
-from tfgenopt import builders
+from tfgenopt import _keras_adapter, builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
 from tfgenopt.callbacks.cosine import EpochCosineDecay  # re-exported: it lived here
@@ -351,7 +351,7 @@ def _sync_trial_hparams(callbacks, hp):
     from tensorboard.plugins.hparams import api as hparams_api
 
     for cb in callbacks:
-        recorded = getattr(cb, "_hparams", None)
-        if isinstance(cb, hparams_api.KerasCallback) and isinstance(recorded, dict):
-            cb._hparams = {key: hp.values.get(getattr(key, "name", key), value)
-                           for key, value in recorded.items()}
+        recorded = _keras_adapter.hparams_of(cb)
+        if isinstance(cb, hparams_api.KerasCallback) and recorded is not None:
+            _keras_adapter.set_hparams(cb, {key: hp.values.get(getattr(key, "name", key), value)
+                                            for key, value in recorded.items()})

@@ -14,6 +14,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from tfgenopt import _keras_adapter
 from tfgenopt._io import atomic_write_json
 from tfgenopt.tuning import _kt_adapter
 from tfgenopt.tuning.pruning import PruningCallback, trial_curves
@@ -115,13 +116,7 @@ TUNER_CLASSES = {"random": RandomSearch, "bayesian": BayesianOptimization,
 
 def _kernel_cache_owner():
     """TensorFlow's eager context, whose ``clear_kernel_cache`` :func:`clear_session` skips."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:
-        return None
-    ctx = context.context()
+    ctx = _keras_adapter.eager_context()
     return ctx if callable(getattr(ctx, "clear_kernel_cache", None)) else None
 
 
