@@ -45,7 +45,7 @@ def test_module_exports_promised_names(module):
 
 
 def test_top_level_exports():
-    assert callable(tg.lr_find)
+    assert callable(tg.lr_find) and callable(tg.compare)
     assert tg.__version__.count(".") == 2
     assert set(tg.__all__) >= {"data", "builders", "models", "callbacks", "landscape",
                                "evaluation", "tuning", "lr_find"}
@@ -60,8 +60,8 @@ def test_unknown_loss_name_lists_known_ones():
 # here on purpose, in the same commit that adds or removes it from the package.
 SNAPSHOT = {
     "tfgenopt": [
-        "__version__", "augment", "builders", "callbacks", "catalog", "data", "diffusion",
-        "distribute", "evaluation", "landscape", "layers", "losses", "lr_find", "models", "plotting",
+        "__version__", "augment", "builders", "callbacks", "catalog", "compare", "data",
+        "diffusion", "distribute", "evaluation", "landscape", "layers", "losses", "lr_find", "models", "plotting",
         "schedules", "tuning"
     ],
     "augment": ["AdaptiveAugment", "POLICIES", "diff_augment", "parse_policy"],
@@ -72,7 +72,7 @@ SNAPSHOT = {
     ],
     "diffusion": ["formulations", "noise", "samplers"],
     "callbacks": [
-        "CollapseMonitor", "EarlyStopping", "EpochCosineDecay", "KLWarmup", "LRFinder",
+        "CPUBudget", "CollapseMonitor", "EarlyStopping", "EpochCosineDecay", "KLWarmup", "LRFinder",
         "LearningRateLogger",
         "LossLandscape", "MonitorCallback", "QualityMonitor", "ReduceLROnPlateau", "SampleGrid",
         "TensorBoard", "lr_find"
@@ -119,7 +119,8 @@ SNAPSHOT = {
         "image_grid_array", "new_figure", "plot_curvature", "plot_hessian_spectrum",
         "plot_history", "plot_image_grid", "plot_learning_curves", "plot_lr_finder",
         "plot_objective_vs_hyperparameters", "plot_objective_vs_trial",
-        "plot_optimizer_comparison", "plot_path_angle", "plot_quality", "plot_schedule",
+        "plot_optimizer_comparison", "plot_path_angle", "plot_quality", "plot_quality_vs_time",
+        "plot_schedule",
         "plot_slices", "plot_surface", "plot_surface_3d", "save_figure", "schedule_values"
     ],
     "report": [

@@ -160,6 +160,28 @@ def build_parser():
                         "127.0.0.1); with TF_CONFIG set, this process is that cluster's task")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
+    p = sub.add_parser(
+        "compare", help="GAN vs diffusion vs VAE on the same data and CPU budget; one report",
+        description="Trains the GAN, diffusion and VAE defaults on the same images for the same "
+                    "CPU budget each, scores them on one extractor and writes report.html with "
+                    "the family to pick.")
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--images", default=None, metavar="DIR",
+                   help="a folder of images (one subfolder per class) instead of --dataset")
+    p.add_argument("--budget", type=_positive_float, required=True, metavar="SECONDS",
+                   help="CPU seconds of training per family (process time, all cores)")
+    p.add_argument("--image-size", type=int, default=32, choices=(8, 16, 28, 32, 64),
+                   help="image side in pixels (default %(default)s)")
+    p.add_argument("--widths", type=_widths, default=None, metavar="W1,W2,...",
+                   help="the diffusion U-Net's widths (default: the builder's, cut to fit)")
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--n-samples", type=_positive_int, default=None,
+                   help="samples per quality measurement (default: validation images, <= 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    _background_arg(p)
+    p.add_argument("--out", default="runs/compare")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
     p = sub.add_parser("lr-find", help="learning-rate range test; prints the suggested rate")
     p.add_argument("kind", choices=MODEL_KINDS)
     _data_args(p)
@@ -308,6 +330,14 @@ def _train_diffusion(args):
     return 0
 
 
+def _cmd_compare(args):
+    from tfgenopt.comparison import compare
+
+    summary = compare(**_options(args))
+    print(f"report: {summary['report']}  pick: {summary['pick']} ({summary['reason']})")
+    return 0
+
+
 def _cmd_lr_find(args):
     from tfgenopt.commands import lr_find_command
 
@@ -340,6 +370,7 @@ def _cmd_report(args):
 COMMANDS = {
     "demo": _cmd_demo,
     "train": _cmd_train,
+    "compare": _cmd_compare,
     "lr-find": _cmd_lr_find,
     "landscape": _cmd_landscape,
     "tune": _cmd_tune,
