@@ -26,8 +26,8 @@ PROMISED = {
     "evaluation": ["fid", "fid_from_images", "kid", "precision_recall", "mode_coverage",
                    "domain_classifier", "FeatureExtractor", "domain_extractor",
                    "check_extractor", "ExtractorCheck", "inception_weights_path"],
-    "tuning": ["AutoencoderHyperModel", "VAEHyperModel", "GANHyperModel", "search",
-               "compare_optimizers"],
+    "tuning": ["AutoencoderHyperModel", "VAEHyperModel", "GANHyperModel",
+               "DiffusionHyperModel", "search", "compare_optimizers"],
     "plotting": ["plot_history", "plot_image_grid", "save_figure", "plot_quality",
                  "plot_schedule", "plot_lr_finder", "plot_surface", "plot_curvature",
                  "plot_optimizer_comparison", "plot_hessian_spectrum"],
@@ -130,7 +130,7 @@ SNAPSHOT = {
     ],
     "schedules": ["Cyclical", "OneCycle", "SCHEDULES", "StepDecay", "WarmupCosine", "get"],
     "tuning": [
-        "AutoencoderHyperModel", "EpochCosineDecay", "GANHyperModel", "MedianPruner",
+        "AutoencoderHyperModel", "DiffusionHyperModel", "EpochCosineDecay", "GANHyperModel", "MedianPruner",
         "OPTIMIZERS", "PRUNERS", "Param", "SearchResult", "SearchSpace", "TUNERS",
         "TunableHyperModel", "VAEHyperModel", "compare_optimizers", "make_optimizer",
         "make_tuner", "resolve_objective", "search", "trial_table"
