@@ -6,7 +6,7 @@ import pytest
 
 from tfgenopt.cli import main
 
-SUBCOMMANDS = ["demo", "train", "lr-find", "landscape", "tune", "report"]
+SUBCOMMANDS = ["demo", "train", "compare", "lr-find", "landscape", "tune", "report"]
 
 
 class TestHelpAndErrors:

@@ -15,7 +15,7 @@ def folder(tmp_path_factory):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["train", "vae", "--images", "{folder}"], "--images trains `gan` only"),
+    (["train", "vae", "--images", "{folder}"], "--images trains `gan` and `diffusion` only"),
     (["train", "gan", "--images", "{missing}"], "does not exist"),
     (["train", "gan", "--images", "{folder}", "--image-size", "48"], "--image-size"),
     (["demo", "--images", "{missing}"], "does not exist"),

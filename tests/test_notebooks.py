@@ -1,7 +1,7 @@
 """The Colab notebooks: built from notebooks/notebooks_src.py, stripped, and executed quickly.
 
 Every notebook's code runs in quick mode in the test process (TensorFlow is already loaded
-there, so no kernel start-up); ``make bench`` (``-m slow``) runs all six in a real Jupyter
+there, so no kernel start-up); ``make bench`` (``-m slow``) runs all seven in a real Jupyter
 kernel through nbclient.
 """
 
@@ -22,8 +22,8 @@ def test_notebooks_match_their_sources():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_all_six_notebooks_exist():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_all_seven_notebooks_exist():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

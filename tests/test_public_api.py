@@ -26,8 +26,8 @@ PROMISED = {
     "evaluation": ["fid", "fid_from_images", "kid", "precision_recall", "mode_coverage",
                    "domain_classifier", "FeatureExtractor", "domain_extractor",
                    "check_extractor", "ExtractorCheck", "inception_weights_path"],
-    "tuning": ["AutoencoderHyperModel", "VAEHyperModel", "GANHyperModel", "search",
-               "compare_optimizers"],
+    "tuning": ["AutoencoderHyperModel", "VAEHyperModel", "GANHyperModel",
+               "DiffusionHyperModel", "search", "compare_optimizers"],
     "plotting": ["plot_history", "plot_image_grid", "save_figure", "plot_quality",
                  "plot_schedule", "plot_lr_finder", "plot_surface", "plot_curvature",
                  "plot_optimizer_comparison", "plot_hessian_spectrum"],
@@ -45,7 +45,7 @@ def test_module_exports_promised_names(module):
 
 
 def test_top_level_exports():
-    assert callable(tg.lr_find)
+    assert callable(tg.lr_find) and callable(tg.compare)
     assert tg.__version__.count(".") == 2
     assert set(tg.__all__) >= {"data", "builders", "models", "callbacks", "landscape",
                                "evaluation", "tuning", "lr_find"}
@@ -60,8 +60,8 @@ def test_unknown_loss_name_lists_known_ones():
 # here on purpose, in the same commit that adds or removes it from the package.
 SNAPSHOT = {
     "tfgenopt": [
-        "__version__", "augment", "builders", "callbacks", "catalog", "data", "diffusion",
-        "distribute", "evaluation", "landscape", "layers", "losses", "lr_find", "models", "plotting",
+        "__version__", "augment", "builders", "callbacks", "catalog", "compare", "data",
+        "diffusion", "distribute", "evaluation", "landscape", "layers", "losses", "lr_find", "models", "plotting",
         "schedules", "tuning"
     ],
     "augment": ["AdaptiveAugment", "POLICIES", "diff_augment", "parse_policy"],
@@ -72,7 +72,7 @@ SNAPSHOT = {
     ],
     "diffusion": ["formulations", "noise", "samplers"],
     "callbacks": [
-        "CollapseMonitor", "EarlyStopping", "EpochCosineDecay", "KLWarmup", "LRFinder",
+        "CPUBudget", "CollapseMonitor", "EarlyStopping", "EpochCosineDecay", "KLWarmup", "LRFinder",
         "LearningRateLogger",
         "LossLandscape", "MonitorCallback", "QualityMonitor", "ReduceLROnPlateau", "SampleGrid",
         "TensorBoard", "lr_find"
@@ -119,7 +119,8 @@ SNAPSHOT = {
         "image_grid_array", "new_figure", "plot_curvature", "plot_hessian_spectrum",
         "plot_history", "plot_image_grid", "plot_learning_curves", "plot_lr_finder",
         "plot_objective_vs_hyperparameters", "plot_objective_vs_trial",
-        "plot_optimizer_comparison", "plot_path_angle", "plot_quality", "plot_schedule",
+        "plot_optimizer_comparison", "plot_path_angle", "plot_quality", "plot_quality_vs_time",
+        "plot_schedule",
         "plot_slices", "plot_surface", "plot_surface_3d", "save_figure", "schedule_values"
     ],
     "report": [
@@ -129,7 +130,7 @@ SNAPSHOT = {
     ],
     "schedules": ["Cyclical", "OneCycle", "SCHEDULES", "StepDecay", "WarmupCosine", "get"],
     "tuning": [
-        "AutoencoderHyperModel", "EpochCosineDecay", "GANHyperModel", "MedianPruner",
+        "AutoencoderHyperModel", "DiffusionHyperModel", "EpochCosineDecay", "GANHyperModel", "MedianPruner",
         "OPTIMIZERS", "PRUNERS", "Param", "SearchResult", "SearchSpace", "TUNERS",
         "TunableHyperModel", "VAEHyperModel", "compare_optimizers", "make_optimizer",
         "make_tuner", "resolve_objective", "search", "trial_table"

@@ -128,7 +128,7 @@ class TestQuotedNumbers:
         import tfgenopt as tg
 
         readme = text(README)
-        words = {6: "six"}
+        words = {6: "six", 7: "seven"}
         notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
         assert f"{words[len(notebooks)]} Colab notebooks" in readme
         assert f"{len(tg.losses.names())} losses" in readme

@@ -1,8 +1,8 @@
-"""The demo's report as a person sees it: rendered by headless Chromium at 1280 x 900.
+"""The reports as a person sees them (the demo's and ``tfgenopt compare``'s), in headless Chromium.
 
-A copy of the page gets a small script that measures the laid-out DOM after every image has
-loaded and writes the numbers as JSON into the page; ``chromium --headless --dump-dom`` prints
-the page and the test reads them back. Skipped (with the reason in ``-ra``'s summary) when no
+Rendered at 1280 x 900. A copy of the page gets a small script that measures the laid-out DOM
+after every image has loaded and writes the numbers as JSON into the page;
+``chromium --headless --dump-dom`` prints the page and the test reads them back. Skipped (with the reason in ``-ra``'s summary) when no
 Chromium is installed (``apt-get install chromium``); ``.ci/run`` runs ``make test`` only.
 """
 
@@ -42,12 +42,10 @@ window.addEventListener('load', () => {
 </script>"""
 
 
-@pytest.fixture(scope="module")
-def rendered(quick_demo, tmp_path_factory):
-    code, run = quick_demo
-    assert code == 0
+def render(run, folder):
+    """The laid-out numbers of ``run/report.html`` in headless Chromium, with its summary."""
     page = (run / "report.html").read_text(encoding="utf-8")
-    probe = tmp_path_factory.mktemp("browser") / "report.html"
+    probe = folder / "report.html"
     probe.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
            f"--window-size={WIDTH},{SCREEN}", "--virtual-time-budget=15000", "--dump-dom",
@@ -59,6 +57,24 @@ def rendered(quick_demo, tmp_path_factory):
     data["summary"] = json.loads((run / "summary.json").read_text())
     data["size_kb"] = len(page.encode()) / 1024
     return data
+
+
+@pytest.fixture(scope="module")
+def rendered(quick_demo, tmp_path_factory):
+    code, run = quick_demo
+    assert code == 0
+    return render(run, tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def rendered_compare(tmp_path_factory):
+    """``tfgenopt compare`` on a tiny budget (tests/test_comparison.py checks its numbers)."""
+    from tfgenopt.cli import main
+
+    run = tmp_path_factory.mktemp("compare") / "run"
+    assert main(["compare", "--image-size", "8", "--widths", "8,16", "--budget", "1",
+                 "--n-samples", "64", "--batch-size", "128", "-v", "0", "--out", str(run)]) == 0
+    return render(run, tmp_path_factory.mktemp("browser_compare"))
 
 
 def test_viewport_is_the_one_asked_for(rendered):
@@ -105,3 +121,29 @@ def test_raw_json_is_linked_not_inlined(rendered):
     assert "summary.json" in text
     assert '"curves"' not in text and "d_hessian_trace_std" not in text
     assert rendered["size_kb"] < 1000, f"report.html is {rendered['size_kb']:.0f} KB"
+
+
+# The comparison report (`tfgenopt compare`): the same layout checks, its own headline.
+def test_compare_headline_is_on_the_first_screen_and_names_the_pick(rendered_compare):
+    head, summary = rendered_compare["headline"], rendered_compare["summary"]
+    assert head is not None and head["top"] < 150 and head["bottom"] <= SCREEN, head
+    assert f"Pick {summary['pick']}" in head["text"]
+
+
+def test_compare_headline_holds_every_familys_numbers(rendered_compare):
+    from tfgenopt.report import fmt
+
+    text = rendered_compare["headline"]["text"]
+    for name, f in rendered_compare["summary"]["families"].items():
+        assert name in text and f"FID {fmt(f['fid'])}, KID {fmt(f['kid'])}" in text, name
+        assert f"{f['epochs']} epochs in {fmt(f['train_cpu_s'])} CPU-s" in text, name
+
+
+def test_compare_page_fits_the_viewport_and_every_image_loaded(rendered_compare):
+    r = rendered_compare
+    assert r["scrollWidth"] <= WIDTH and not r["wide"], r["wide"][:5]
+    assert not [i for i in r["imgs"] if i["h"] > 1.5 * r["vh"]]
+    families = r["summary"]["families"]
+    assert len(r["imgs"]) >= len(families) + 2  # the pick, each family's grid, the curves
+    assert all(i["complete"] and i["natural"] > 0 for i in r["imgs"])
+    assert "summary.json" in r["text"] and '"curve"' not in r["text"]

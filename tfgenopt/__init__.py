@@ -26,8 +26,9 @@ from tfgenopt import (  # every public submodule: registers the serializable cla
     tuning,
 )
 from tfgenopt.callbacks.lr import lr_find
+from tfgenopt.comparison import compare
 from tfgenopt.version import __version__
 
 __all__ = ["__version__", "data", "builders", "models", "losses", "schedules", "callbacks",
            "landscape", "evaluation", "tuning", "plotting", "catalog", "layers", "augment",
-           "distribute", "diffusion", "lr_find"]
+           "distribute", "diffusion", "lr_find", "compare"]

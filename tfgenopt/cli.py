@@ -1,4 +1,4 @@
-"""The ``tfgenopt`` command: ``demo | train | lr-find | landscape | tune | report``.
+"""The ``tfgenopt`` command: ``demo | train | compare | lr-find | landscape | tune | report``.
 
 A user mistake (a bad flag, an unknown name, a missing file) ends with exit code 2 and one
 line on stderr, never a traceback. The console script enters through ``_tfgenopt_entry``,
@@ -19,6 +19,7 @@ from tfgenopt._io import file_in_the_way
 __all__ = ["main", "build_parser"]
 
 MODEL_KINDS = ("gan", "vae", "autoencoder")
+TRAIN_KINDS = MODEL_KINDS + ("diffusion",)
 DATASETS = tuple(catalog.DATASETS)
 
 
@@ -49,6 +50,18 @@ def _positive_float(text):
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def _widths(text):
+    """``--widths``: comma-separated positive integers (the U-Net's filters per resolution)."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas "
+                                         f"(e.g. 32,64,96,128), got {text!r}")
+    return values
 
 
 def _background(text):
@@ -108,26 +121,33 @@ def build_parser():
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser(
-        "train", help="train a GAN, VAE or autoencoder and save it",
+        "train", help="train a GAN, diffusion model, VAE or autoencoder and save it",
         description="gan: GAN(dense g, dense d, latent_dim=100) with GAN.compile()'s measured "
-                    "recipe (only the flags given override it); QualityMonitor (FID, KID) and "
-                    "early stopping on val_kid; sample grids, samples.png and quality.png.")
-    p.add_argument("kind", choices=MODEL_KINDS)
-    _data_args(p, image_size=None)  # None: 28 for --dataset, 32 for --images
+                    "recipe (only the flags given override it); diffusion: Diffusion(U-Net) "
+                    "with Diffusion.compile()'s default recipe on images (32 px by default). "
+                    "Both: QualityMonitor (FID, KID) and early stopping on smoothed val_kid; "
+                    "sample grids, samples.png, quality.png and report.html.")
+    p.add_argument("kind", choices=TRAIN_KINDS)
+    _data_args(p, image_size=None)  # None: 28 for --dataset, 32 for --images and diffusion
     p.add_argument("--images", default=None, metavar="DIR",
-                   help="gan only: train the DCGAN builders with the recipe (and its flags "
-                        "below) on a folder of images (one subfolder per class) instead of "
-                        "--dataset; quality on a domain extractor; writes report.html")
+                   help="gan and diffusion: train on a folder of images (one subfolder per "
+                        "class) instead of --dataset (the GAN: DCGAN builders); quality on a "
+                        "domain extractor; writes report.html")
+    p.add_argument("--widths", type=_widths, default=None, metavar="W1,W2,...",
+                   help="diffusion only: the U-Net's widths (default: the builder's 32,64,96,"
+                        "128, cut to fit --image-size)")
     _background_arg(p)
     p.add_argument("--epochs", type=_positive_int, default=10)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--optimizer", default=None,
                    help="any keras.optimizers name (default: the recipe's Adam; both GAN players)")
     p.add_argument("--lr", type=_positive_float, default=None,
-                   help="learning rate (GAN: both players; default: the recipe's D 1e-3, G 5e-4)")
-    p.add_argument("--loss", default=None, help="GAN adversarial loss (default non_saturating)")
+                   help="learning rate (GAN: both players; default: the recipe's)")
+    p.add_argument("--loss", default=None, help="GAN adversarial loss (default non_saturating);"
+                                                " diffusion: mse or mae (default: the recipe's)")
     p.add_argument("--ema", type=float, default=None,
-                   help="GAN generator EMA decay (default the recipe's 0.999; 0 turns it off)")
+                   help="GAN generator / diffusion EMA decay (default the model's; 0 turns it "
+                        "off)")
     p.add_argument("--latent-dim", type=_positive_int, default=None)
     p.add_argument("--patience", type=_positive_int, default=None,
                    help="early-stopping patience in epochs (default: GAN max(4 * every, 10) on "
@@ -138,6 +158,28 @@ def build_parser():
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="train on N local worker processes (MultiWorkerMirroredStrategy on "
                         "127.0.0.1); with TF_CONFIG set, this process is that cluster's task")
+    p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
+
+    p = sub.add_parser(
+        "compare", help="GAN vs diffusion vs VAE on the same data and CPU budget; one report",
+        description="Trains the GAN, diffusion and VAE defaults on the same images for the same "
+                    "CPU budget each, scores them on one extractor and writes report.html with "
+                    "the family to pick.")
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--images", default=None, metavar="DIR",
+                   help="a folder of images (one subfolder per class) instead of --dataset")
+    p.add_argument("--budget", type=_positive_float, required=True, metavar="SECONDS",
+                   help="CPU seconds of training per family (process time, all cores)")
+    p.add_argument("--image-size", type=int, default=32, choices=(8, 16, 28, 32, 64),
+                   help="image side in pixels (default %(default)s)")
+    p.add_argument("--widths", type=_widths, default=None, metavar="W1,W2,...",
+                   help="the diffusion U-Net's widths (default: the builder's, cut to fit)")
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--n-samples", type=_positive_int, default=None,
+                   help="samples per quality measurement (default: validation images, <= 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    _background_arg(p)
+    p.add_argument("--out", default="runs/compare")
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser("lr-find", help="learning-rate range test; prints the suggested rate")
@@ -226,9 +268,14 @@ def _cmd_demo(args):
 
 
 def _cmd_train(args):
+    if args.kind == "diffusion":
+        return _train_diffusion(args)
+    if args.widths is not None:
+        raise UsageError(f"--widths applies to `diffusion` only; received kind {args.kind!r}.")
     if args.images:
         if args.kind != "gan":
-            raise UsageError(f"--images trains `gan` only; received kind {args.kind!r}.")
+            raise UsageError(f"--images trains `gan` and `diffusion` only; received kind "
+                             f"{args.kind!r}.")
         if args.workers > 1 or args.backup_dir or os.environ.get("TF_CONFIG"):
             raise UsageError("--images trains in one process without backups: --workers, "
                              "--backup-dir and TF_CONFIG apply to --dataset runs only.")
@@ -267,6 +314,30 @@ def _cmd_train(args):
     return 0
 
 
+def _train_diffusion(args):
+    if args.workers > 1 or args.backup_dir or os.environ.get("TF_CONFIG"):
+        raise UsageError("train diffusion runs in one process without backups: --workers, "
+                         "--backup-dir and TF_CONFIG apply to gan, vae and autoencoder runs.")
+    if args.latent_dim is not None:
+        raise UsageError("--latent-dim does not apply to diffusion (it has no latent code).")
+    from tfgenopt.commands_diffusion import train_diffusion
+
+    options = _options(args)
+    options["image_size"] = args.image_size or 32
+    for key in ("kind", "workers", "backup_dir", "latent_dim"):
+        options.pop(key)
+    print(json.dumps(train_diffusion(**options), indent=2))
+    return 0
+
+
+def _cmd_compare(args):
+    from tfgenopt.comparison import compare
+
+    summary = compare(**_options(args))
+    print(f"report: {summary['report']}  pick: {summary['pick']} ({summary['reason']})")
+    return 0
+
+
 def _cmd_lr_find(args):
     from tfgenopt.commands import lr_find_command
 
@@ -299,6 +370,7 @@ def _cmd_report(args):
 COMMANDS = {
     "demo": _cmd_demo,
     "train": _cmd_train,
+    "compare": _cmd_compare,
     "lr-find": _cmd_lr_find,
     "landscape": _cmd_landscape,
     "tune": _cmd_tune,

@@ -15,8 +15,10 @@ import numpy as np
 
 from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
 from tfgenopt._io import atomic_path, make_dir
+from tfgenopt.recommended import make_model, recipe_gan
 
-__all__ = ["make_model", "recipe_gan", "train", "lr_find_command", "landscape_command"]
+__all__ = ["make_model", "recipe_gan", "quality_watchers", "train", "lr_find_command",
+           "landscape_command"]
 
 
 def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
@@ -26,89 +28,21 @@ def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
                 value_range=value_range)
 
 
-def _check_optimizer_name(optimizer):
-    from tfgenopt.models._optimizer import resolve_optimizer
+def quality_watchers(real, epochs, patience, out, seed, extractor, verbose,
+                     metrics=("fid", "kid"), value_range=None):
+    """QualityMonitor + early stopping on smoothed ``val_kid`` + sample grids, for any generator.
 
-    resolve_optimizer("optimizer", optimizer)
+    What ``train gan`` and ``train diffusion`` run (never a stop on the loss): ``real`` is the
+    held-out data (``(x, labels)`` for coverage); about 30 measurements in a long run, every
+    epoch in a short one; patience ``max(4 * every, 10)`` unless ``patience``.
 
-
-def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, latent_dim=None,
-               seed=0):
-    """Build and compile the toolkit's recommended model of ``kind`` for flat ``input_dim`` data.
-
-    ``gan``: ``GAN(dense_generator, dense_discriminator, latent_dim=100)`` compiled with
-    ``GAN.compile()``'s defaults (the measured recipe: Adam TTUR, lazy R1, generator EMA);
-    only the arguments given (not None) override it: ``optimizer`` (a name for both players,
-    at the recipe's rates), ``lr`` (both players' rate), ``loss``, ``ema``, ``latent_dim``.
-    ``vae``: dense VAE; ``autoencoder``: the classic dense autoencoder (Adam 1e-3 unless
-    ``optimizer`` / ``lr`` say otherwise).
+    Returns:
+        ``(quality, stopper, grids)``, in the order they go into ``callbacks``.
 
     Example:
-        >>> ae = make_model("autoencoder", 784)
-    """
-    from tfgenopt import builders, models
-
-    if kind == "gan":
-        latent = latent_dim or 100
-        return recipe_gan(builders.dense_generator(latent, output_dim=input_dim, seed=seed),
-                          builders.dense_discriminator(input_dim, seed=seed + 1), latent,
-                          optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
-    optimizer = optimizer or "adam"
-
-    def opt(default_lr):
-        from tfgenopt.models._optimizer import resolve_optimizer
-
-        return resolve_optimizer("optimizer", optimizer, learning_rate=lr or default_lr)
-
-    if kind == "autoencoder":
-        model = builders.dense_autoencoder(input_dim, seed=seed)
-        model.compile(opt(1e-3), "binary_crossentropy")
-        return model
-    if kind == "vae":
-        latent = latent_dim or 8
-        model = models.VAE(builders.vae_encoder(input_dim, latent, seed=seed),
-                           builders.vae_decoder(latent, input_dim, seed=seed), seed=seed)
-        model.compile(opt(1e-3))
-        return model
-    raise ValueError(f"`kind` must be one of ['autoencoder', 'gan', 'vae']; received {kind!r}.")
-
-
-def recipe_gan(generator, discriminator, latent_dim, optimizer=None, lr=None, loss=None,
-               ema=None, seed=0):
-    """``GAN(generator, discriminator)`` compiled with the default recipe and the overrides given.
-
-    What ``train gan`` builds (dense networks on ``--dataset``, DCGAN ones on ``--images``):
-    ``GAN.compile()``'s measured recipe, where only the arguments that are not None change it:
-    ``optimizer`` (a ``keras.optimizers`` name for both players, at the recipe's rates), ``lr``
-    (both players' rate), ``loss``, ``ema`` (the generator EMA decay; 0 turns it off).
-
-    Example:
-        >>> from tfgenopt import builders
-        >>> gan = recipe_gan(builders.dense_generator(8, output_dim=64),
-        ...                  builders.dense_discriminator(64), 8, lr=2e-4)
-        >>> [round(float(o.learning_rate), 6) for o in (gan.d_optimizer, gan.g_optimizer)]
-        [0.0002, 0.0002]
-    """
-    from tfgenopt import models
-
-    model = models.GAN(generator, discriminator, latent_dim=latent_dim, seed=seed,
-                       **({} if ema is None else {"ema": ema or None}))
-    given = {} if loss is None else {"loss": loss}
-    if optimizer is not None:
-        _check_optimizer_name(optimizer)
-        given.update(d_optimizer=optimizer, g_optimizer=optimizer)
-    model.compile(**given)
-    if lr is not None:
-        model.d_optimizer.learning_rate = model.g_optimizer.learning_rate = float(lr)
-    return model
-
-
-def gan_watchers(real, epochs, patience, out, seed, extractor, verbose, metrics=("fid", "kid"),
-                 value_range=None):
-    """QualityMonitor + early stopping on ``val_kid`` + sample grids: what ``train gan`` runs.
-
-    ``real`` is the held-out data (``(x, labels)`` for coverage); about 30 measurements in a long
-    run, every epoch in a short one; patience ``max(4 * every, 10)`` unless ``patience``.
+        >>> q, stop, grids = quality_watchers(x, 60, None, "run", 0, "digits", 0)
+        >>> q.every, stop.monitor, stop.patience
+        (2, 'val_kid', 10)
     """
     from tfgenopt import callbacks
 
@@ -224,7 +158,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
     initial = model.evaluate(*val, verbose=0, return_dict=True)
     quality = None
     if kind == "gan":
-        quality, stopper, grids = gan_watchers(
+        quality, stopper, grids = quality_watchers(
             x_val, epochs, patience, out, seed,
             extractor if extractor is not None else dataset, verbose)
         cbs = [quality, stopper, grids]

@@ -16,7 +16,7 @@ import numpy as np
 
 from tfgenopt._io import make_dir
 
-__all__ = ["train_gan_images", "demo_images"]
+__all__ = ["train_gan_images", "demo_images", "load_folder", "finish_image_run"]
 
 
 def _check_size(image_size):
@@ -51,7 +51,7 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
         seed: seed of the split, the shuffle, the weights and the noise.
         epochs, batch_size: the budget.
         optimizer, lr, loss, ema, latent_dim: overrides of ``GAN.compile()``'s recipe, as for
-            ``train gan`` on a dataset (:func:`tfgenopt.commands.recipe_gan`; None: the default).
+            ``train gan`` on a dataset (:func:`tfgenopt.recommended.recipe_gan`; None: the default).
         patience: early-stopping patience on ``val_kid`` (None: ``max(4 * every, 10)``).
         out: output folder (``model.keras``, ``history.json``, ``samples.png``, ``quality.png``,
             ``curves.png``, ``report.html`` with ``summary.json``).
@@ -68,19 +68,70 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
 
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
-    from tfgenopt import builders, plotting, report
-    from tfgenopt._io import atomic_path
-    from tfgenopt.commands import gan_watchers, recipe_gan
-    from tfgenopt.data import load_images
-    from tfgenopt.data.folders import _image_files
+    from tfgenopt import builders
+    from tfgenopt.commands import quality_watchers
+    from tfgenopt.recommended import recipe_gan
 
     _check_size(image_size)
     if isinstance(background, str) and background.lower() == "keep":
         raise ValueError("`background` (--background) must be a colour for the DCGAN on 1 or 3 "
                          "channels; received 'keep'.")
+    folder = load_folder(images, image_size, seed, batch_size, background, verbose)
+    x_val, y_val = folder["x_val"], folder["y_val"]
+    make_dir(out, "--out")
+    shape = folder["shape"]
+    latent = latent_dim or 100
+    model = recipe_gan(builders.dcgan_generator(latent, shape, seed=seed),
+                       builders.dcgan_discriminator(shape, seed=seed + 1), latent,
+                       optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
+    labelled = folder["labelled"]
+    quality, stopper, grids = quality_watchers(
+        (x_val, y_val) if labelled else x_val, epochs, patience, out, seed, "domain", verbose,
+        metrics=("fid", "kid", "coverage") if labelled else ("fid", "kid"),
+        value_range=(-1.0, 1.0))
+    started = time.perf_counter()
+    history = model.fit(folder["train"], epochs=epochs, callbacks=[quality, stopper, grids],
+                        verbose=2 if verbose else 0)
+    wall = time.perf_counter() - started
+    page = finish_image_run(out, model, history, quality, stopper, grids, wall, epochs,
+                            x_val, folder["data"], folder["num_classes"],
+                            f"tfgenopt train gan --images {folder['images']}",
+                            keys=["d_loss", "g_loss"], class_names=folder["class_names"],
+                            seed=seed, extractor_text="the domain extractor trained on the "
+                            "held-out images")
+    kid = quality.history.get("val_kid") or [float("nan")]
+    return {"images": folder["images"], "image_shape": list(shape), "labelled": labelled,
+            "n_val": int(len(x_val)), "best_val_kid": float(np.nanmin(kid)),
+            "epochs_run": len(history.history["d_loss"]), "wall_s": round(wall, 1),
+            "stop_reason": getattr(model, "stop_reason", None), "report": page, "out": out,
+            "_x_val": x_val, "_y_val": y_val}
+
+
+def load_folder(images, image_size, seed, batch_size, background="white", verbose=0,
+                value_range=(-1.0, 1.0)):
+    """An image folder for training: a shuffled training dataset and the validation arrays.
+
+    Class subfolders give labels (for the quality extractor and coverage); 10% of the images
+    are held out (at least 2 are needed).
+
+    Returns:
+        A dict: ``train`` (a ``tf.data.Dataset``), ``x_val``, ``y_val`` (None without class
+        folders), ``labelled``, ``class_names``, ``num_classes``, ``shape``, ``images`` (the
+        folder) and ``data`` (its one-line description for a report).
+
+    Example:
+        Not run as a doctest: it needs an image folder (tests/test_cli_images.py reads one).
+
+        >>> load_folder("my_images", 32, seed=0, batch_size=64)["shape"]  # doctest: +SKIP
+        (32, 32, 3)
+    """
+    from tfgenopt import report
+    from tfgenopt.data import load_images
+    from tfgenopt.data.folders import _image_files
+
     images = os.fspath(images)
     labelled = os.path.isdir(images) and _has_class_folders(images)
-    train, val = load_images(images, image_size=image_size, value_range=(-1.0, 1.0),
+    train, val = load_images(images, image_size=image_size, value_range=value_range,
                              labels="inferred" if labelled else None, validation_split=0.1,
                              seed=seed, batch_size=batch_size, background=background,
                              verbose=bool(verbose))
@@ -88,54 +139,64 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
     if len(x_val) < 2:
         raise ValueError(f"`images` {images!r} gives {len(x_val)} validation image(s); at least "
                          "20 images are needed.")
-    make_dir(out, "--out")
     shape = (image_size, image_size, int(x_val.shape[-1]))
-    latent = latent_dim or 100
-    model = recipe_gan(builders.dcgan_generator(latent, shape, seed=seed),
-                       builders.dcgan_discriminator(shape, seed=seed + 1), latent,
-                       optimizer=optimizer, lr=lr, loss=loss, ema=ema, seed=seed)
-    quality, stopper, grids = gan_watchers(
-        (x_val, y_val) if labelled else x_val, epochs, patience, out, seed, "domain", verbose,
-        metrics=("fid", "kid", "coverage") if labelled else ("fid", "kid"),
-        value_range=(-1.0, 1.0))
-    started = time.perf_counter()
-    history = model.fit(train, epochs=epochs, callbacks=[quality, stopper, grids],
-                        verbose=2 if verbose else 0)
-    wall = time.perf_counter() - started
-    with atomic_path(os.path.join(out, "model.keras")) as tmp:
-        model.save(tmp)
-    whole = report.write_history(out, history.history)
-    samples = (model.generate(36, seed=seed) + 1.0) / 2.0
-    plotting.save_figure(plotting.plot_image_grid(samples, value_range=(0, 1),
-                                                  title="final samples"),
-                         os.path.join(out, "samples.png"))
-    plotting.save_figure(plotting.plot_history(whole, keys=["d_loss", "g_loss"], title="gan"),
-                         os.path.join(out, "curves.png"))
-    figures = []
-    if quality.history:
-        plotting.save_figure(plotting.plot_quality(quality, title="sample quality (domain)"),
-                             os.path.join(out, "quality.png"))
-        figures.append({"path": "quality.png", "caption": "FID and KID of the samples on the "
-                        "domain extractor trained on the held-out images (lower is better)."})
-    figures.append({"path": "curves.png", "caption": "Training losses per epoch."})
     n_classes = int(len(np.unique(y_val))) if labelled else None
     data = report.describe_data(os.path.basename(os.path.normpath(images)) or images,
                                 len(_image_files(images)[0]) - len(x_val), len(x_val), shape,
                                 n_classes)
+    return {"train": train, "x_val": x_val, "y_val": y_val, "labelled": labelled,
+            "class_names": getattr(train, "class_names", None), "num_classes": n_classes,
+            "shape": shape, "images": images, "data": data}
+
+
+def finish_image_run(out, model, history, quality, stopper, grids, wall, epochs, x_val, data,
+                     num_classes, title, keys, class_names=None, value_range=(-1.0, 1.0),
+                     seed=0, extractor_text="the quality extractor"):
+    """Save a finished image run: model, history, samples, curves, quality and the report.
+
+    Writes ``model.keras``, ``history.json``, ``samples.png`` (the final, restored model's
+    samples), ``curves.png`` (the loss ``keys``), ``quality.png`` and ``report.html`` with
+    ``summary.json`` (the verdict headline), as ``train gan --images`` and ``train diffusion``
+    do.
+
+    Returns:
+        The path of ``report.html``.
+
+    Example:
+        Not run as a doctest: it needs a trained model and its callbacks (tests/test_cli_images.py).
+
+        >>> finish_image_run(out, model, history, quality, stopper, grids, 12.0, 10, x_val,
+        ...                  "digits", 10, "my run", keys=["loss"])  # doctest: +SKIP
+    """
+    from tfgenopt import plotting, report
+    from tfgenopt._io import atomic_path
+
+    with atomic_path(os.path.join(out, "model.keras")) as tmp:
+        model.save(tmp)
+    whole = report.write_history(out, history.history)
+    low, high = value_range
+    samples = (model.generate(36, seed=seed) - low) / (high - low)
+    plotting.save_figure(plotting.plot_image_grid(samples, value_range=(0, 1),
+                                                  title="final samples"),
+                         os.path.join(out, "samples.png"))
+    plotting.save_figure(plotting.plot_history(whole, keys=keys, title=type(model).__name__),
+                         os.path.join(out, "curves.png"))
+    figures = []
+    if quality.history:
+        plotting.save_figure(plotting.plot_quality(quality, title="sample quality"),
+                             os.path.join(out, "quality.png"))
+        figures.append({"path": "quality.png", "caption": f"FID and KID of the samples on "
+                        f"{extractor_text} (lower is better); the red star marks the best "
+                        "epoch, the one early stopping restores."})
+    figures.append({"path": "curves.png", "caption": "Training losses per epoch."})
     rarest = None
-    if quality.class_shares:  # the last measurement, with the folder's class names
-        rarest = [dict(r, **{"class": train.class_names[r["class"]]})
+    if quality.class_shares:  # the last measurement, with the class names when known
+        rarest = [dict(r, **{"class": class_names[r["class"]] if class_names else r["class"]})
                   for r in quality.class_shares[max(quality.class_shares)]]
-    page = report.write_training_report(
+    return report.write_training_report(
         out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
-        x_real=x_val, num_classes=n_classes, figures=figures, sample_grid=grids,
-        title=f"tfgenopt train gan --images {images}", rarest_classes=rarest)
-    kid = quality.history.get("val_kid") or [float("nan")]
-    return {"images": images, "image_shape": list(shape), "labelled": labelled,
-            "n_val": int(len(x_val)), "best_val_kid": float(np.nanmin(kid)),
-            "epochs_run": len(history.history["d_loss"]), "wall_s": round(wall, 1),
-            "stop_reason": getattr(model, "stop_reason", None), "report": page, "out": out,
-            "_x_val": x_val, "_y_val": y_val}
+        x_real=x_val, num_classes=num_classes, figures=figures, sample_grid=grids,
+        title=title, rarest_classes=rarest)
 
 
 def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, quick=False,

@@ -1,6 +1,7 @@
 """Keras callbacks that watch a run and act on it; thin layers over the modules they call."""
 
 from tfgenopt.callbacks._monitor import MonitorCallback
+from tfgenopt.callbacks.budget import CPUBudget
 from tfgenopt.callbacks.collapse import CollapseMonitor
 from tfgenopt.callbacks.cosine import EpochCosineDecay
 from tfgenopt.callbacks.early_stopping import EarlyStopping
@@ -13,4 +14,4 @@ from tfgenopt.callbacks.vae import KLWarmup
 
 __all__ = ["QualityMonitor", "LossLandscape", "EarlyStopping", "ReduceLROnPlateau",
            "LearningRateLogger", "LRFinder", "lr_find", "SampleGrid", "KLWarmup",
-           "CollapseMonitor", "TensorBoard", "MonitorCallback", "EpochCosineDecay"]
+           "CollapseMonitor", "TensorBoard", "MonitorCallback", "EpochCosineDecay", "CPUBudget"]

@@ -12,7 +12,7 @@ from tfgenopt.plotting.landscape import (
     plot_surface,
     plot_surface_3d,
 )
-from tfgenopt.plotting.quality import plot_quality
+from tfgenopt.plotting.quality import plot_quality, plot_quality_vs_time
 from tfgenopt.plotting.schedules import plot_lr_finder, plot_schedule, schedule_values
 from tfgenopt.plotting.spectrum import plot_hessian_spectrum
 from tfgenopt.plotting.training import image_grid_array, plot_history, plot_image_grid
@@ -24,7 +24,8 @@ from tfgenopt.plotting.tuning import (
 )
 
 __all__ = ["new_figure", "save_figure", "plot_history", "plot_image_grid", "image_grid_array",
-           "plot_quality", "plot_objective_vs_trial", "plot_objective_vs_hyperparameters",
+           "plot_quality", "plot_quality_vs_time", "plot_objective_vs_trial",
+           "plot_objective_vs_hyperparameters",
            "plot_learning_curves", "plot_optimizer_comparison",
            "plot_slices", "plot_surface", "plot_surface_3d", "plot_curvature", "plot_path_angle",
            "plot_hessian_spectrum", "plot_schedule", "plot_lr_finder", "schedule_values"]

@@ -10,7 +10,7 @@ from matplotlib.ticker import MaxNLocator
 from tfgenopt import catalog
 from tfgenopt.plotting._base import new_figure
 
-__all__ = ["plot_quality"]
+__all__ = ["plot_quality", "plot_quality_vs_time"]
 
 # QualityMonitor's keys, from the catalog (``val_kid_std`` is drawn as the band around KID).
 _QUALITY_KEYS = tuple(k for k in catalog.keys_by_producer("tfgenopt.callbacks.QualityMonitor")
@@ -75,6 +75,52 @@ def plot_quality(history, keys=None, title=None):
         ax.legend(fontsize=7)
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quality_vs_time(curves, keys=("val_fid", "val_kid"), title=None):
+    """Quality against training CPU time, one line per run, one panel per metric.
+
+    Args:
+        curves: ``{name: [{"cpu_s": seconds, key: value, ...}, ...]}`` (e.g. each model
+            family's ``tfgenopt.callbacks.CPUBudget.records``).
+        keys: the metric keys to draw (those no run has are left out).
+        title: optional figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Example:
+        >>> fig = plot_quality_vs_time({"gan": [{"cpu_s": 1.0, "val_fid": 9.0},
+        ...                                     {"cpu_s": 2.0, "val_fid": 5.0}],
+        ...                             "vae": [{"cpu_s": 1.5, "val_fid": 7.0}]})
+        >>> [ax.get_xlabel() for ax in fig.axes], len(fig.axes[0].lines)
+        (['training CPU seconds'], 2)
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(f"`curves` must be a non-empty dict {{name: [records]}}; received "
+                        f"{type(curves).__name__}.")
+    keys = [k for k in keys if any(k in r for rs in curves.values() for r in rs)]
+    if not keys:
+        raise ValueError("`keys`: no run has any of the keys asked for.")
+    fig, axes = new_figure(1, len(keys), figsize=(4.6 * len(keys), 3.4), squeeze=False)
+    for ax, key in zip(axes.ravel(), keys):
+        for name, records in curves.items():
+            pts = [(r["cpu_s"], r[key]) for r in records
+                   if r.get(key) is not None and np.isfinite(r[key])]
+            if pts:
+                x, y = zip(*pts)
+                ax.plot(x, y, "o-", ms=4, label=name)
+        found = catalog.metric(key)
+        better = "" if found is None else (" (lower is better)" if found.direction == "min"
+                                           else " (higher is better)")
+        ax.set_title(key.removeprefix("val_") + better)
+        ax.set_xlabel("training CPU seconds")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

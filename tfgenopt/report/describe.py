@@ -25,7 +25,7 @@ def describe_model(model):
     nets = model.networks() if callable(getattr(model, "networks", None)) else None
     if nets:
         parts = [f"{role} '{net.name}' ({_params(net.count_params())} params)"
-                 for role, net in nets.items() if role != "ema_generator"]
+                 for role, net in nets.items() if not role.startswith("ema_")]
         return f"{type(model).__name__}: " + ", ".join(parts)
     return f"{type(model).__name__} '{model.name}' ({_params(model.count_params())} params)"
 
@@ -50,6 +50,9 @@ def describe_recipe(model):
         >>> describe_recipe(m)
         'loss mse, Adam 0.001'
     """
+    recipe = getattr(model, "recipe", None)
+    if callable(getattr(recipe, "sampling", None)):  # a Diffusion: its recipe and its sampler
+        return _diffusion_recipe(model, recipe)
     by_name = model.optimizers_by_name() if callable(getattr(model, "optimizers_by_name",
                                                              None)) else None
     if by_name:  # a GAN: its compile config names the recipe
@@ -75,6 +78,25 @@ def describe_recipe(model):
     loss = loss if isinstance(loss, str) else type(loss).__name__ if loss is not None else None
     parts = [f"loss {loss}"] if loss else []
     return ", ".join(parts + [_optimizer(getattr(model, "optimizer", None))])
+
+
+def _diffusion_recipe(model, recipe):
+    from tfgenopt.diffusion import samplers
+
+    cfg = recipe.formulation.get_config()
+    parts = [f"{cfg['formulation']} formulation"]
+    parts += [f"{k} {cfg[k]}" for k in ("target", "weighting")
+              if k in cfg and cfg[k] not in (None, "none")]
+    parts += [f"{recipe.loss} loss", _optimizer(model.optimizer)]
+    if recipe.weight_decay:
+        parts[-1] += f" (weight decay {fmt(recipe.weight_decay, 2)})"
+    if getattr(model, "ema", None):
+        parts.append(f"EMA network ({fmt(model.ema, 4)}" + (", warm-up)" if recipe.ema_warmup
+                                                              else ")"))
+    sampler, steps = recipe.sampling()
+    parts.append(f"sampler {sampler} {steps} steps "
+                 f"({samplers.evaluations(sampler, steps)} network evaluations)")
+    return ", ".join(parts)
 
 
 def describe_data(name, n_train, n_val, image_shape=None, num_classes=None, value_range=None):

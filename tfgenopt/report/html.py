@@ -120,11 +120,16 @@ def _table(rows, caption=None):
 
 def _headline(run_dir, summary):
     run = summary.get("headline")
-    if not isinstance(run, dict) or "curves" not in run:
+    if isinstance(summary.get("comparison"), dict):  # tfgenopt compare: the pick, per family
+        v = summary["comparison"]
+        rows = [("data", summary.get("data"), "")]
+    elif not isinstance(run, dict) or "curves" not in run:
         return ""
-    v = verdict(run)
-    rows = [("model", run.get("model"), f"recipe: {run['recipe']}" if run.get("recipe") else ""),
-            ("data", run.get("data"), "")]
+    else:
+        v = verdict(run)
+        rows = [("model", run.get("model"),
+                 f"recipe: {run['recipe']}" if run.get("recipe") else ""),
+                ("data", run.get("data"), "")]
     rows += [(r["label"], r["value"], r["reading"]) for r in v["rows"]]
     body = "".join(f"<tr><th>{html.escape(str(a))}</th><td>{html.escape(str(b))}"
                    f"<span class='reading'>{html.escape(str(c or ''))}</span></td></tr>"
@@ -144,7 +149,8 @@ def build_report(run_dir, title=None):
     """Rebuild ``run_dir/report.html`` from ``summary.json`` and the PNGs listed in it.
 
     ``summary["headline"]`` (a :func:`tfgenopt.report.run_record`) gives the verdict block at
-    the top, ``summary["headline_images"]`` (``[{"path", "label"}]``) the pictures beside it;
+    the top (or ``summary["comparison"]``, a ready verdict with ``status``, ``title``, ``text``
+    and ``rows``, as ``tfgenopt compare`` writes it, with ``summary["data"]``), ``summary["headline_images"]`` (``[{"path", "label"}]``) the pictures beside it;
     ``summary["sections"]`` is a list of ``{"title", "nav" (a short title), "text",
     "figures": [path or {"path", "caption"}], "gallery": [{"path", "label"}], "gallery_caption", "table": [row dicts],
     "table_caption"}``. Paths are relative to ``run_dir``. The other keys of the summary stay

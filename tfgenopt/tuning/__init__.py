@@ -1,6 +1,7 @@
 """Keras Tuner experiments: HyperModels, ``search()``, results, TOML scripts, distributed runs."""
 
 from tfgenopt.tuning.compare import compare_optimizers
+from tfgenopt.tuning.diffusion import DiffusionHyperModel
 from tfgenopt.tuning.generative import GANHyperModel, VAEHyperModel
 from tfgenopt.tuning.hypermodels import (
     OPTIMIZERS,
@@ -18,6 +19,7 @@ __all__ = [
     "AutoencoderHyperModel",
     "VAEHyperModel",
     "GANHyperModel",
+    "DiffusionHyperModel",
     "TunableHyperModel",
     "EpochCosineDecay",
     "make_optimizer",

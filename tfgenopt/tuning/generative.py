@@ -23,7 +23,7 @@ from tfgenopt.tuning.hypermodels import (
 )
 from tfgenopt.tuning.space import choice, float_range, int_range
 
-__all__ = ["VAEHyperModel", "GANHyperModel", "gan_loss_names"]
+__all__ = ["VAEHyperModel", "GANHyperModel", "QualityHyperModel", "gan_loss_names"]
 
 _FALLBACK_LOSSES = ("non_saturating", "hinge", "wasserstein", "least_squares")
 
@@ -105,7 +105,58 @@ class VAEHyperModel(TunableHyperModel):
         return vae
 
 
-class GANHyperModel(TunableHyperModel):
+class QualityHyperModel(TunableHyperModel):
+    """Base of the HyperModels of generators tuned on sample quality (``val_kid`` by default).
+
+    ``fit`` adds the ``tfgenopt.callbacks.QualityMonitor`` that measures a tuner's quality
+    objective (on ``validation_data``, else on ``x``) unless one is among the callbacks, so Keras
+    Tuner's own tuners work as is; ``quality`` holds that monitor's keyword arguments.
+
+    Args:
+        quality: keyword arguments of the ``QualityMonitor`` that ``fit`` adds (e.g.
+            ``{"extractor": "mnist", "n_samples": 500}``), or None.
+        overrides, seed, name: as for :class:`TunableHyperModel`.
+
+    Example:
+        >>> GANHyperModel(784, quality={"n_samples": 200}).quality
+        {'n_samples': 200}
+    """
+
+    default_objective = ("val_kid", "min")
+
+    def __init__(self, overrides=None, seed=None, name=None, quality=None):
+        if quality is not None and not isinstance(quality, dict):
+            raise TypeError(f"`quality` must be a dict of QualityMonitor arguments or None; "
+                            f"received {quality!r}.")
+        self.quality = dict(quality or {})
+        super().__init__(overrides=overrides, seed=seed, name=name)
+
+    def measurement_callbacks(self, callbacks, x, validation_data, objective):
+        """Add a ``QualityMonitor`` for the tuner's quality objective (``val_kid`` by default).
+
+        Only inside a tuner (``objective`` read from Keras Tuner's callbacks); a direct
+        ``fit`` call trains with the callbacks as given.
+        """
+        from tfgenopt.callbacks import QualityMonitor
+
+        if objective is None:  # not in a tuner: nothing to measure for
+            return callbacks
+        name = self.default_objective[0] if objective.name == "default_objective" \
+            else objective.name
+        metric = catalog.quality_metric_of(name)
+        if metric is None or any(isinstance(cb, QualityMonitor) for cb in callbacks):
+            return callbacks
+        real = validation_data if validation_data is not None else x
+        if isinstance(real, (tuple, list)):
+            real = real[0]
+        if not isinstance(real, np.ndarray):
+            raise ValueError(f"`objective={name!r}` is measured by a QualityMonitor on real "
+                             "images: pass `validation_data` as arrays (`(x_val,)`).")
+        monitor = QualityMonitor(real, metrics=(metric.name,), **self.quality)
+        return [monitor] + list(callbacks)
+
+
+class GANHyperModel(QualityHyperModel):
     """Tunes a ``tfgenopt.models.GAN``: per-network learning rates, loss, penalties, EMA...
 
     Tuned by default: ``optimizer`` (Adam, RMSprop; SGD and Adagrad allowed),
@@ -141,20 +192,14 @@ class GANHyperModel(TunableHyperModel):
         'GAN'
     """
 
-    default_objective = ("val_kid", "min")
-
     def __init__(self, image_shape=784, overrides=None, num_classes=None,
                  output_activation="sigmoid", seed=None, name="gan", quality=None):
         self.input_shape = _input_shape("image_shape", image_shape)
-        if quality is not None and not isinstance(quality, dict):
-            raise TypeError(f"`quality` must be a dict of QualityMonitor arguments or None; "
-                            f"received {quality!r}.")
-        self.quality = dict(quality or {})
         self.num_classes = None if num_classes is None else check_int(
             "num_classes", num_classes, minimum=2)
         self.output_activation = check_choice("output_activation", output_activation,
                                               ("sigmoid", "tanh"))
-        super().__init__(overrides=overrides, seed=seed, name=name)
+        super().__init__(overrides=overrides, seed=seed, name=name, quality=quality)
 
     def default_space(self):
         space = common_space(batch_sizes=(64, 32))
@@ -224,30 +269,6 @@ class GANHyperModel(TunableHyperModel):
             r1=float(values["r1"]), d_steps=int(values["d_steps"]),
             label_smoothing=smoothing)
         return gan
-
-    def measurement_callbacks(self, callbacks, x, validation_data, objective):
-        """Add a ``QualityMonitor`` for the tuner's quality objective (``val_kid`` by default).
-
-        Only inside a tuner (``objective`` read from Keras Tuner's callbacks); a direct
-        ``fit`` call trains with the callbacks as given.
-        """
-        from tfgenopt.callbacks import QualityMonitor
-
-        if objective is None:  # not in a tuner: nothing to measure for
-            return callbacks
-        name = self.default_objective[0] if objective.name == "default_objective" \
-            else objective.name
-        metric = catalog.quality_metric_of(name)
-        if metric is None or any(isinstance(cb, QualityMonitor) for cb in callbacks):
-            return callbacks
-        real = validation_data if validation_data is not None else x
-        if isinstance(real, (tuple, list)):
-            real = real[0]
-        if not isinstance(real, np.ndarray):
-            raise ValueError(f"`objective={name!r}` is measured by a QualityMonitor on real "
-                             "images: pass `validation_data` as arrays (`(x_val,)`).")
-        monitor = QualityMonitor(real, metrics=(metric.name,), **self.quality)
-        return [monitor] + list(callbacks)
 
 
 def _gan_default(name):
