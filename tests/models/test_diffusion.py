@@ -223,3 +223,13 @@ class TestMixedPrecision:
         eps, s = model.validation_noise(np.zeros((8, 2), "float32"))
         assert str(np.asarray(s).dtype) == "float32"
         assert model.generate(4, seed=0, steps=3).dtype == np.float32
+
+
+def test_compile_and_the_recipe_have_the_same_arguments_and_defaults():
+    import inspect
+
+    compile_params = dict(inspect.signature(Diffusion.compile).parameters)
+    compile_params.pop("self")
+    recipe_params = inspect.signature(tg.models.DiffusionRecipe).parameters
+    assert {k: p.default for k, p in compile_params.items()} == {
+        k: p.default for k, p in recipe_params.items()}

@@ -17,6 +17,7 @@ from tfgenopt import distribute
 from tfgenopt._validation import check_float, check_int
 from tfgenopt.diffusion import samplers
 from tfgenopt.models import _gan_checks, _sampling, _training
+from tfgenopt.models import diffusion_recipe as R
 from tfgenopt.models import ema as ema_lib
 from tfgenopt.models._input import ArrayFitMixin
 from tfgenopt.models._range import first_batch
@@ -113,9 +114,10 @@ class Diffusion(ArrayFitMixin, keras.Model):
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
-    def compile(self, formulation="flow", schedule=None, target=None, weighting=None,
-                min_snr_gamma=None, loss="mse", optimizer="adamw", learning_rate=1e-3,
-                weight_decay=1e-4, ema_warmup=True, offset_noise=0.0, label_dropout=0.1,
+    def compile(self, formulation=R.FORMULATION, schedule=None, target=None, weighting=None,
+                min_snr_gamma=None, loss=R.LOSS, optimizer=R.OPTIMIZER,
+                learning_rate=R.LEARNING_RATE, weight_decay=R.WEIGHT_DECAY,
+                ema_warmup=R.EMA_WARMUP, offset_noise=0.0, label_dropout=R.LABEL_DROPOUT,
                 sampler="auto", steps="auto", steps_per_execution="auto", jit_compile="auto"):
         """Set the recipe: the arguments of :class:`DiffusionRecipe` (checked before any change).
 

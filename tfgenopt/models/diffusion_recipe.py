@@ -20,10 +20,17 @@ from tfgenopt.diffusion import formulations, samplers
 from tfgenopt.models._execution import check_steps_per_execution
 from tfgenopt.models._optimizer import resolve_optimizer
 
-__all__ = ["DiffusionRecipe", "LEARNING_RATE", "WEIGHT_DECAY", "DEFAULT_SAMPLING"]
+__all__ = ["DiffusionRecipe", "FORMULATION", "LOSS", "OPTIMIZER", "LEARNING_RATE",
+           "WEIGHT_DECAY", "EMA_WARMUP", "LABEL_DROPOUT", "DEFAULT_SAMPLING"]
 
+# The defaults of ``DiffusionRecipe`` and ``Diffusion.compile`` (one home: change them here).
+FORMULATION = "flow"
+LOSS = "mse"
+OPTIMIZER = "adamw"
 LEARNING_RATE = 1e-3
 WEIGHT_DECAY = 1e-4
+EMA_WARMUP = True
+LABEL_DROPOUT = 0.1
 LOSSES = ("mse", "mae")
 # The sampler and step count ``generate`` uses per formulation when the recipe says "auto".
 DEFAULT_SAMPLING = {"vp": ("ddim", 20), "edm": ("heun", 18), "flow": ("euler", 20)}
@@ -61,9 +68,10 @@ class DiffusionRecipe:
         ('v', ('ddim', 20))
     """
 
-    def __init__(self, formulation="flow", schedule=None, target=None, weighting=None,
-                 min_snr_gamma=None, loss="mse", optimizer="adamw", learning_rate=LEARNING_RATE,
-                 weight_decay=WEIGHT_DECAY, ema_warmup=True, offset_noise=0.0, label_dropout=0.1,
+    def __init__(self, formulation=FORMULATION, schedule=None, target=None, weighting=None,
+                 min_snr_gamma=None, loss=LOSS, optimizer=OPTIMIZER, learning_rate=LEARNING_RATE,
+                 weight_decay=WEIGHT_DECAY, ema_warmup=EMA_WARMUP, offset_noise=0.0,
+                 label_dropout=LABEL_DROPOUT,
                  sampler="auto", steps="auto", steps_per_execution="auto", jit_compile="auto"):
         vp_args = {"schedule": schedule, "target": target, "weighting": weighting,
                    "min_snr_gamma": min_snr_gamma}
