@@ -233,3 +233,20 @@ def test_compile_and_the_recipe_have_the_same_arguments_and_defaults():
     recipe_params = inspect.signature(tg.models.DiffusionRecipe).parameters
     assert {k: p.default for k, p in compile_params.items()} == {
         k: p.default for k, p in recipe_params.items()}
+
+
+def test_conditional_u_net_trains_on_folder_labels_from_load_images(tmp_path):
+    images, labels = tg.data.make_shapes(48, image_size=8, seed=0)
+    folder = tg.data.write_image_folder(images, labels, str(tmp_path / "shapes"),
+                                        class_names=tg.data.SHAPE_CLASSES)
+    train = tg.data.load_images(folder, image_size=8, validation_split=None, batch_size=16)
+    classes = len(train.class_names)
+    net = tg.builders.unet((8, 8, 3), widths=(8, 16), depth=1, num_classes=classes, seed=0)
+    model = Diffusion(net, conditional=True, num_classes=classes, seed=0)  # load_images: [-1, 1]
+    model.compile()
+    before = [w.copy() for w in model.network.get_weights()]
+    history = model.fit(train, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.network.get_weights()))
+    out = model.generate(classes, labels=np.arange(classes), guidance=2.0, seed=0, steps=2)
+    assert out.shape == (classes, 8, 8, 3) and out.min() >= -1.0 and out.max() <= 1.0

@@ -190,3 +190,15 @@ class TestSaving:
         gan.compile()
         gan.fit(batch, batch_size=4, epochs=1, verbose=0)
         check_keras_roundtrip(gan, None, tmp_path, call=lambda m, _: m.discriminator(batch))
+
+
+def test_gan_compile_spells_out_every_recipe_argument_with_its_default():
+    import inspect
+
+    from tfgenopt.models import GAN, GANRecipe
+
+    params = dict(inspect.signature(GAN.compile).parameters)
+    params.pop("self")
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params.values())
+    assert {k: p.default for k, p in params.items()} == {
+        k: p.default for k, p in inspect.signature(GANRecipe).parameters.items()}

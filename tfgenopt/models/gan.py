@@ -7,8 +7,6 @@ gradient penalty / R1), ``_generator_step``, then the generator EMA update.
 
 from __future__ import annotations
 
-import inspect
-
 import keras
 from keras import ops
 
@@ -78,8 +76,11 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
-    def compile(self, *args, **kwargs):
-        """Set the recipe: ``GANRecipe(*args, **kwargs)`` built for this GAN's networks.
+    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="non_saturating",
+                gradient_penalty=0.0, r1="auto", r1_every=4, d_steps=1, label_smoothing=0.0,
+                instance_noise=0.0, augment=None, augment_p=1.0, ada_target=None, lecam=0.0,
+                jit_compile="auto", steps_per_execution="auto", run_eagerly=False):
+        """Set the recipe: ``GANRecipe`` of these arguments, built for this GAN's networks.
 
         The arguments, their defaults (the measured recipe of the README's table) and their
         checks are those of :class:`~tfgenopt.models.recipe.GANRecipe`: two optimizers
@@ -98,11 +99,12 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
             >>> gan.recipe.r1, gan.get_compile_config()["d_steps"]
             (0.0, 5)
         """
-        self._use_recipe(GANRecipe(*args, **kwargs))
-
-    compile.__signature__ = inspect.Signature(
-        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-         *inspect.signature(GANRecipe).parameters.values()])
+        self._use_recipe(GANRecipe(
+            d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=loss,
+            gradient_penalty=gradient_penalty, r1=r1, r1_every=r1_every, d_steps=d_steps,
+            label_smoothing=label_smoothing, instance_noise=instance_noise, augment=augment,
+            augment_p=augment_p, ada_target=ada_target, lecam=lecam, jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution, run_eagerly=run_eagerly))
 
     def _use_recipe(self, recipe):
         """Build ``recipe``'s state for the networks (it may still raise), then train with it."""
