@@ -250,3 +250,14 @@ def test_conditional_u_net_trains_on_folder_labels_from_load_images(tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.network.get_weights()))
     out = model.generate(classes, labels=np.arange(classes), guidance=2.0, seed=0, steps=2)
     assert out.shape == (classes, 8, 8, 3) and out.min() >= -1.0 and out.max() <= 1.0
+
+
+def test_a_non_finite_loss_stops_fit_naming_the_step_before_its_update():
+    model = Diffusion(mlp(width=8), ema=None, seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(1e12), jit_compile=False)
+    x = mixture(256)
+    with pytest.raises(FloatingPointError, match=r"stopped at step (\d+)") as info:
+        model.fit(x, batch_size=16, epochs=20, verbose=0)
+    step = int(info.value.args[0].split("step ")[1].split(":")[0])
+    assert step > 1 and int(model.optimizer.iterations) == step - 1
+    assert all(np.all(np.isfinite(w)) for w in model.network.get_weights())

@@ -14,6 +14,7 @@ import numpy as np
 
 from tfgenopt import _keras_adapter, distribute
 from tfgenopt._validation import check_array
+from tfgenopt.models import _training
 from tfgenopt.models._execution import AutoExecutionMixin
 from tfgenopt.models._range import check_data_range
 
@@ -183,6 +184,8 @@ class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
         # read by tfgenopt.callbacks.TensorBoard to merge a trial's values into one session;
         # held only while fit runs, so a finished trial's model is not kept alive.
         self.fit_callbacks = tuple(callbacks or ())
+        import tensorflow as tf
+
         try:
             return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                                callbacks=callbacks, validation_split=validation_split,
@@ -190,6 +193,10 @@ class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
                                class_weight=class_weight, sample_weight=sample_weight,
                                initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                                **kwargs)
+        except tf.errors.InvalidArgumentError as e:
+            if _training.NONFINITE_LOSS not in str(e):
+                raise
+            raise _training.nonfinite_error(self, e) from None
         finally:
             self.fit_callbacks = ()
 

@@ -7,6 +7,25 @@ import copy
 import keras
 from keras import ops
 
+#: The marker of a non-finite training loss (``tf.debugging.check_numerics`` message); the
+#: ``fit`` of ``ArrayFitMixin`` turns the error into a ``FloatingPointError`` naming the step.
+NONFINITE_LOSS = "tfgenopt: the training loss is not finite"
+
+
+def nonfinite_error(model, error):
+    """A ``FloatingPointError`` naming the step at which the training loss became non-finite.
+
+    ``error`` is TensorFlow's ``InvalidArgumentError`` from the check in a ``train_step``; the
+    step's update was not applied, so the weights are those of the last finite step.
+    """
+    opt = getattr(model, "optimizer", None)
+    done = 0 if opt is None else int(keras.ops.convert_to_numpy(opt.iterations))
+    return FloatingPointError(
+        f"Training stopped at step {done + 1}: the loss became NaN or infinite there, and that "
+        f"step was not applied (the weights are those after step {done}). Common causes: a "
+        "learning rate too high, float16 overflow (keep the schedule in float32; use "
+        "'mixed_bfloat16'), data with extreme values.")
+
 
 def unpack(data):
     """``(x, y)`` from a ``fit`` batch: ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""

@@ -264,7 +264,12 @@ class Diffusion(ArrayFitMixin, keras.Model):
         with tf.GradientTape() as tape:
             loss = self._loss(x0, eps, s, labels, training=True)
             scaled = _training.objective(self.optimizer, loss)
-        _training.minimize(self.optimizer, tape, scaled, self.network.trainable_variables)
+        # A non-finite loss stops fit before this step's update (ArrayFitMixin.fit names the
+        # step); not under XLA, which has no CheckNumerics.
+        check = [] if self.jit_compile else [
+            tf.debugging.check_numerics(loss, _training.NONFINITE_LOSS)]
+        with tf.control_dependencies(check):
+            _training.minimize(self.optimizer, tape, scaled, self.network.trainable_variables)
         if self.ema_network is not None:
             decay = (ema_lib.ema_decay(self.ema, self.optimizer.iterations)
                      if self._recipe.ema_warmup else self.ema)
