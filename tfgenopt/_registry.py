@@ -32,6 +32,32 @@ class Registry:
     def __contains__(self, name):
         return name in self._items
 
+    def build(self, identifier, argument=None, key="name", **kwargs):
+        """An instance from a name (with ``kwargs``), a config dict or an instance.
+
+        A config dict names the class under ``key``; its other entries are the arguments. An
+        instance of a registered class is returned as is.
+
+        Example:
+            >>> SHAPES = Registry("shape")
+            >>> @SHAPES.register("box")
+            ... class Box:
+            ...     def __init__(self, side=1):
+            ...         self.side = side
+            >>> SHAPES.build({"name": "box", "side": 3}).side, SHAPES.build("box").side
+            (3, 1)
+        """
+        if isinstance(identifier, tuple(c for c in self._items.values() if isinstance(c, type))):
+            return identifier
+        if isinstance(identifier, dict):
+            kwargs = {k: v for k, v in identifier.items() if k != key}
+            identifier = identifier.get(key)
+        if not isinstance(identifier, str) or identifier not in self._items:
+            arg = argument or self.kind
+            raise ValueError(f"Unknown {self.kind} {identifier!r} for `{arg}`; known: "
+                             f"{self.names()} (or a config dict with {key!r}, or an instance).")
+        return self._items[identifier](**kwargs)
+
     def get(self, name, argument=None):
         """Return the object registered as ``name``; callables pass through unchanged."""
         if callable(name) and not isinstance(name, str):

@@ -30,6 +30,7 @@ import math
 
 from keras import ops
 
+from tfgenopt._registry import Registry
 from tfgenopt._validation import check_choice, check_float
 from tfgenopt.diffusion import noise
 
@@ -85,6 +86,10 @@ class _Base:
         raise NotImplementedError
 
 
+FORMULATIONS = Registry("formulation")
+
+
+@FORMULATIONS.register("vp")
 class VP(_Base):
     """Variance preserving diffusion with a cosine or linear schedule (continuous time).
 
@@ -165,6 +170,7 @@ class VP(_Base):
         return output
 
 
+@FORMULATIONS.register("edm")
 class EDM(_Base):
     """EDM (Karras et al. 2022): preconditioned denoiser, log-normal noise levels.
 
@@ -229,6 +235,7 @@ class EDM(_Base):
         return c_skip * x_t + c_out * output
 
 
+@FORMULATIONS.register("flow")
 class Flow(_Base):
     """Flow matching (rectified flow): ``x_t = (1 - t) x0 + t eps``, velocity ``eps - x0``.
 
@@ -294,9 +301,6 @@ class Flow(_Base):
         return noise.velocity_to_x0(x_t, output, self._time(s))
 
 
-FORMULATIONS = {"vp": VP, "edm": EDM, "flow": Flow}
-
-
 def get(identifier, **kwargs):
     """A formulation from its name (with ``kwargs``), its config dict, or an instance.
 
@@ -306,12 +310,4 @@ def get(identifier, **kwargs):
         >>> get({"formulation": "flow", "shift": 3.0}).shift
         3.0
     """
-    if isinstance(identifier, _Base):
-        return identifier
-    if isinstance(identifier, dict):
-        kwargs = {k: v for k, v in identifier.items() if k != "formulation"}
-        identifier = identifier.get("formulation")
-    if identifier not in FORMULATIONS:
-        raise ValueError(f"`formulation` must be one of {sorted(FORMULATIONS)}; received "
-                         f"{identifier!r}.")
-    return FORMULATIONS[identifier](**kwargs)
+    return FORMULATIONS.build(identifier, "formulation", key="formulation", **kwargs)

@@ -24,6 +24,7 @@ import math
 
 from keras import ops
 
+from tfgenopt._registry import Registry
 from tfgenopt._validation import check_float
 
 __all__ = ["CosineSchedule", "LinearSchedule", "SCHEDULES", "get_schedule", "snr",
@@ -32,6 +33,10 @@ __all__ = ["CosineSchedule", "LinearSchedule", "SCHEDULES", "get_schedule", "snr
            "edm_loss_weight", "karras_sigmas", "vp_scales"]
 
 
+SCHEDULES = Registry("schedule")
+
+
+@SCHEDULES.register("cosine")
 class CosineSchedule:
     """The keras.io DDIM schedule: ``alpha = cos(angle)``, the angle linear in ``t``.
 
@@ -68,6 +73,7 @@ class CosineSchedule:
         return ops.cos(angle), ops.sin(angle)
 
 
+@SCHEDULES.register("linear")
 class LinearSchedule:
     """DDPM's linear betas in continuous time (the VP SDE of Song et al. 2021).
 
@@ -99,9 +105,6 @@ class LinearSchedule:
         return ops.exp(log_alpha), ops.sqrt(-ops.expm1(2.0 * log_alpha))
 
 
-SCHEDULES = {"cosine": CosineSchedule, "linear": LinearSchedule}
-
-
 def get_schedule(identifier):
     """A schedule from its name (``"cosine"``, ``"linear"``), its config, or an instance.
 
@@ -111,16 +114,7 @@ def get_schedule(identifier):
         >>> get_schedule({"name": "cosine", "max_signal_rate": 0.999}).max_signal_rate
         0.999
     """
-    if isinstance(identifier, (CosineSchedule, LinearSchedule)):
-        return identifier
-    kwargs = {}
-    if isinstance(identifier, dict):
-        kwargs = {k: v for k, v in identifier.items() if k != "name"}
-        identifier = identifier.get("name")
-    if identifier not in SCHEDULES:
-        raise ValueError(f"`schedule` must be one of {sorted(SCHEDULES)} (or a config dict); "
-                         f"received {identifier!r}.")
-    return SCHEDULES[identifier](**kwargs)
+    return SCHEDULES.build(identifier, "schedule")
 
 
 def snr(alpha, sigma):

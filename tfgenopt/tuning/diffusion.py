@@ -135,9 +135,9 @@ class DiffusionHyperModel(QualityHyperModel):
         space.update({
             "formulation": choice(r.formulation.name,
                                   *_others(r.formulation.name, ("flow", "vp", "edm")),
-                                  allowed=tuple(formulations.FORMULATIONS)),
-            "schedule": choice(vp["schedule"], *_others(vp["schedule"], tuple(noise.SCHEDULES)),
-                               allowed=tuple(noise.SCHEDULES)),
+                                  allowed=tuple(formulations.FORMULATIONS.names())),
+            "schedule": choice(vp["schedule"], *_others(vp["schedule"], tuple(noise.SCHEDULES.names())),
+                               allowed=tuple(noise.SCHEDULES.names())),
             "target": choice(vp["target"], *_others(vp["target"], formulations.VP.TARGETS),
                              allowed=formulations.VP.TARGETS),
             "weighting": choice(vp["weighting"],
