@@ -444,6 +444,7 @@ DIFFUSION_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 22 s of subprocesses: make bench (the GAN's kill test is in make test)
 class TestDiffusionResumes:
     def test_a_sigkilled_fit_resumes_where_it_stopped(self, tmp_path, monkeypatch, capsys):
         script = tmp_path / "run.py"

@@ -40,6 +40,7 @@ def default_model(widths=(4, 8)):
     return model
 
 
+@pytest.mark.slow  # 25 s: make bench runs it (a one-trial tg.tuning.search stays in make test)
 def test_random_search_completes_every_trial_and_trial_0_is_the_default(digits, quality,
                                                                         tmp_path):
     x, xv = digits
