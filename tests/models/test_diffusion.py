@@ -261,3 +261,17 @@ def test_a_non_finite_loss_stops_fit_naming_the_step_before_its_update():
     step = int(info.value.args[0].split("step ")[1].split(":")[0])
     assert step > 1 and int(model.optimizer.iterations) == step - 1
     assert all(np.all(np.isfinite(w)) for w in model.network.get_weights())
+
+
+def test_offset_noise_adds_one_constant_per_image_and_channel():
+    x_in, level = keras.Input((8, 8, 3)), keras.Input((1,))
+    net = keras.Model([x_in, level], keras.layers.Conv2D(3, 1)(x_in))
+    spreads = {}
+    for offset in (0.0, 1.0):
+        model = Diffusion(net, ema=None, seed=0)
+        model.compile(offset_noise=offset)
+        eps = np.asarray(model._noise(np.zeros((400, 8, 8, 3), "float32")))
+        spreads[offset] = eps.mean(axis=(1, 2)).std()  # per (image, channel) spatial means
+    # plain noise: std of a mean of 64 draws = 1/8; offset 1: sqrt(1 + 1/64)
+    assert spreads[0.0] == pytest.approx(1 / 8, rel=0.1)
+    assert spreads[1.0] == pytest.approx((1 + 1 / 64) ** 0.5, rel=0.1)
