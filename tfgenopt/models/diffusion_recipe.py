@@ -4,11 +4,12 @@ As ``GANRecipe`` is for the GAN: ``Diffusion.compile(**kwargs)`` is ``DiffusionR
 handed to the model, ``get_compile_config`` is :meth:`DiffusionRecipe.to_config`, and loading a
 ``.keras`` file rebuilds it with :meth:`DiffusionRecipe.from_config`.
 
-The defaults are provisional: the measurement that chooses them (``benchmarks/bench_diffusion.py``
-on digits and shapes, issue 31) is not done yet. They are the keras.io DDIM recipe's optimizer
-(AdamW 1e-3, weight decay 1e-4) with flow matching (logit-normal times, MSE), whose training
-target has the same scale at every noise level, and the EMA ramp that keeps short runs from
-sampling the initial weights.
+The defaults are provisional: a one-seed screening on 16 px digits at equal CPU time
+(docs/diffusion.md) put flow matching (logit-normal times, MSE) ahead of v-prediction with
+Min-SNR, EDM and the keras.io DDIM recipe; the 32 px, 3-seed measurement on digits and shapes
+(``benchmarks/bench_diffusion.py``, issue 31) is still to run. The optimizer is the keras.io
+recipe's (AdamW 1e-3, weight decay 1e-4), with the EMA ramp that keeps short runs from sampling
+the initial weights.
 """
 
 from __future__ import annotations
