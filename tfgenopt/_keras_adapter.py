@@ -85,19 +85,23 @@ def _owners():
 
 
 def _attribute_problems():
+    with tempfile.TemporaryDirectory(prefix="tfgenopt-verify-") as folder:
+        return _attribute_problems_in(folder)
+
+
+def _attribute_problems_in(folder):
     from keras.src.backend.tensorflow import trainer
+    from tensorboard.plugins.hparams import api as hparams_api
 
     problems = []
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
-    backup = keras.callbacks.BackupAndRestore(tempfile.mkdtemp(prefix="tfgenopt-verify-"))
-    board = keras.callbacks.TensorBoard(os.path.join(tempfile.gettempdir(), "tfgenopt-verify"))
-    from tensorboard.plugins.hparams import api as hparams_api
-
+    backup = keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"))
+    board = keras.callbacks.TensorBoard(os.path.join(folder, "board"))
     instances = {"Model": model, "BackupAndRestore": backup, "TensorBoard": board,
                  "Optimizer": keras.optimizers.SGD(0.1), "Callback": keras.callbacks.Callback(),
                  "hparams.KerasCallback": hparams_api.KerasCallback(
-                     tempfile.mkdtemp(prefix="tfgenopt-verify-"), {"x": 1}, trial_id="t")}
+                     os.path.join(folder, "hparams"), {"x": 1}, trial_id="t")}
     writers = ("_train_writer", "_val_writer")
     for (owner, name), feature in EXPECTED_ATTRIBUTES.items():
         if owner == "TensorBoard" and name in writers:
