@@ -177,7 +177,7 @@ def layers_built(model):
     """True when every layer, the compiled loss and metrics and the optimizer are built."""
     metrics, loss = getattr(model, "_compile_metrics", None), getattr(model, "_compile_loss", None)
     opt = getattr(model, "optimizer", None)
-    return (all(layer.built for layer in model._flatten_layers())
+    return (all_layers_built(model)
             and (metrics is None or metrics.built) and (loss is None or loss.built)
             and (opt is None or opt.built))
 

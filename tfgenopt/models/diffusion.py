@@ -402,9 +402,6 @@ class Diffusion(ArrayFitMixin, keras.Model):
             guidance = check_float("guidance", guidance, 0.0)
         labels = _gan_checks.check_labels(labels, n, self.num_classes if self.conditional else None)
         sigmas = f.sigma_grid(steps, samplers.default_spacing(sampler, f.name))
-        if eta is not None and sampler != "ddim":
-            raise ValueError(f"`eta` applies to sampler='ddim' only; received eta={eta!r} with "
-                             f"sampler={sampler!r}.")
         noise = _sampling.draw_noise(n, self.sample_shape,
                                      self.seed_generator if seed is None else seed)
         noise = noise * float(ops.convert_to_numpy(f.prior_scale(np.float32(sigmas[0]))))
