@@ -12,12 +12,6 @@ from tests.helpers import check_config_roundtrip
 from tfgenopt.augment import AdaptiveAugment
 from tfgenopt.callbacks import CollapseMonitor
 from tfgenopt.callbacks.collapse import default_min_classes
-from tfgenopt.evaluation import FeatureExtractor
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return FeatureExtractor(tg.evaluation.domain_classifier())
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,7 @@ import numpy as np
 import pytest
 
 import tfgenopt as tg
-from tfgenopt.evaluation.features import FeatureExtractor
 from tfgenopt.models import Diffusion, protocol
-
-
-@pytest.fixture(scope="module")
-def extractor(_tfgenopt_cache):
-    return FeatureExtractor(tg.evaluation.domain_classifier())
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,6 @@ def tfgenopt_cache(_tfgenopt_cache):
 
 
 @pytest.fixture(scope="module")
-def extractor(tfgenopt_cache):
-    return FeatureExtractor(tg.evaluation.domain_classifier())
-
-
-@pytest.fixture(scope="module")
 def digits():
     """8x8 digits as flat 64-vectors in [0, 1]: (x_train, x_val)."""
     return tg.data.load_digits(image_size=8, flatten=True)
