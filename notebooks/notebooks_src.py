@@ -288,6 +288,7 @@ tg.plotting.plot_image_grid(np.concatenate(grids), ncols=10,
 
 summary = tg.compare("digits", budget=1 if QUICK else 300, image_size=SIZE,
                      widths=WIDTHS if QUICK else None, n_samples=64 if QUICK else None,
+                     families=("diffusion", "vae") if QUICK else ("gan", "diffusion", "vae"),
                      out=tempfile.mkdtemp(), verbose=0)
 print("pick:", summary["pick"], "-", summary["reason"])
 for family, r in summary["families"].items():

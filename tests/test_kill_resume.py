@@ -77,7 +77,8 @@ def result_of(stdout):
     return json.loads(stdout[stdout.index("{"):])
 
 
-class TestTrainResumes:
+@pytest.mark.slow  # two TensorFlow processes (~25 s): make bench; make test resumes in process
+class TestTrainResumes:  # (tests/models/test_gan_saving.py::TestCheckpoints)
     EPOCHS = 3
 
     @pytest.fixture(scope="class", autouse=True)
@@ -444,7 +445,7 @@ DIFFUSION_RUN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow  # 22 s of subprocesses: make bench (the GAN's kill test is in make test)
+@pytest.mark.slow  # 22 s of subprocesses: make bench
 class TestDiffusionResumes:
     def test_a_sigkilled_fit_resumes_where_it_stopped(self, tmp_path, monkeypatch, capsys):
         script = tmp_path / "run.py"

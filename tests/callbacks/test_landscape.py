@@ -62,6 +62,7 @@ class TestLogs:
         with pytest.raises(ValueError, match="`strategy`.*loop_xla.*'fastest'"):
             LossLandscape(np.zeros((4, 2), "float32"), strategy="fastest")
 
+    @pytest.mark.slow  # ~7 s; tests/landscape/test_game.py checks the per-player probes in make test
     def test_gan_probes_are_per_player_with_rotation(self, rng):
         g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, seed=0)
         d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=0)

@@ -159,6 +159,7 @@ class TestSuggestLR:
 
 
 class TestLRFinder:
+    @pytest.mark.slow  # a grid of trainings (~7 s); the finder's mechanics run in make test
     def test_suggests_within_factor_10_of_best_grid_rate_on_autoencoder(self, digits8):
         x = digits8[0].reshape(len(digits8[0]), -1)
         val = {}
@@ -268,6 +269,7 @@ class TestLRFinder:
 
 
 class TestUnderKerasTuner:
+    @pytest.mark.slow  # a Keras Tuner search (~7 s); deep copies are checked in make test
     def test_callbacks_run_in_every_trial_and_originals_stay_untouched(self, tmp_path):
         import keras_tuner as kt
 

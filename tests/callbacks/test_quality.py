@@ -159,6 +159,7 @@ class TestQualityMonitorWithEarlyStopping:
         assert len(history.history["val_kid"]) == 2
         assert isinstance(gan.stop_reason, str) and "val_kid" in gan.stop_reason
 
+    @pytest.mark.slow  # ~3 s; tests/tuning/test_generative.py searches on val_kid in make test
     def test_val_kid_is_a_keras_tuner_objective(self, digits, extractor, tmp_path):
         import keras_tuner as kt
 

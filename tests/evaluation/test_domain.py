@@ -120,6 +120,7 @@ class TestCheckExtractor:
         assert [r["level"] for r in result.rows if r["check"] == "drop_classes"] == [0, 1, 3, 5]
         assert "| noise | 0.05 |" in str(result)
 
+    @pytest.mark.slow  # ~14 s: trains a second extractor; the shapes case runs in make test
     def test_domain_extractor_passes_on_digits(self, digits_extractor):
         x, y, ext = digits_extractor
         result = tg.evaluation.check_extractor(x, ext, labels=y)

@@ -50,9 +50,17 @@ def fast_and_plain(model, data, **kwargs):
     return fast, plain
 
 
+
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 class TestSameValues:
-    @pytest.mark.parametrize("build", [autoencoder, conv_classifier, bn_after_linear])
-    @pytest.mark.parametrize("strategy", ["loop", "vectorize"])
+    @pytest.mark.parametrize("build, strategy", [  # ~1-2.5 s each; half in make bench
+        (bn_after_linear, "loop"), (conv_classifier, "loop"), (conv_classifier, "vectorize"),
+        slow(bn_after_linear, "vectorize"), slow(autoencoder, "loop"),
+        slow(autoencoder, "vectorize")])
     def test_surface_equals_the_plain_path(self, rng, build, strategy):
         model, data = build(rng)
         fast, plain = fast_and_plain(model, data)

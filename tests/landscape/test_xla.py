@@ -11,6 +11,11 @@ from tfgenopt import landscape as L
 from tfgenopt.landscape import _engine
 
 
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 def surfaces(model, data, strategies, linear_head=True, **kwargs):
     d1, d2 = L.random_directions(model, 2, seed=0)
     out = {}
@@ -24,8 +29,10 @@ def surfaces(model, data, strategies, linear_head=True, **kwargs):
 
 
 class TestSameValues:
-    @pytest.mark.parametrize("build", [autoencoder, conv_classifier, bn_after_linear, bn_model])
-    @pytest.mark.parametrize("linear_head", [True, False])
+    @pytest.mark.parametrize("build, linear_head", [  # ~2-3 s each; half in make bench
+        (bn_model, True), (bn_after_linear, False), (conv_classifier, True),
+        (conv_classifier, False), slow(bn_model, False), slow(bn_after_linear, True),
+        slow(autoencoder, True), slow(autoencoder, False)])
     def test_surface_equals_the_loop(self, rng, build, linear_head):
         model, data = build(rng)
         out = surfaces(model, data, ("loop", "loop_xla"), linear_head=linear_head)
@@ -57,7 +64,7 @@ class TestSameValues:
 
 
 class TestStateUntouched:
-    @pytest.mark.parametrize("build", [bn_model, bn_after_linear])
+    @pytest.mark.parametrize("build", [slow(bn_model), bn_after_linear])
     def test_weights_optimizer_bn_and_rng_are_bitwise_unchanged(self, rng, build):
         model, data = build(rng)
         before = state_snapshot(model)

@@ -70,8 +70,9 @@ class TestTraining:
         net = tg.builders.unet((8, 8, 1), widths=(16, 32), depth=1, seed=0)
         model = Diffusion(net, value_range=(0.0, 1.0), seed=0)
         model.compile(formulation="vp", target="v", weighting="min_snr")
-        history = model.fit(x_train, batch_size=64, epochs=4, validation_data=(x_val,),
-                            verbose=0)
+        # 512 images, 3 epochs of 16 steps: measured 0.67x the first val_loss (seed 0)
+        history = model.fit(x_train[:512], batch_size=32, epochs=3,
+                            validation_data=(x_val[:128],), verbose=0)
         assert history.history["val_loss"][-1] < 0.9 * history.history["val_loss"][0]
 
     @pytest.mark.parametrize("formulation", ["vp", "edm", "flow"])

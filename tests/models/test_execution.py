@@ -272,6 +272,7 @@ class TestSaving:
         loaded.fit(x, batch_size=BATCH, verbose=0, callbacks=[counter])
         assert len(counter.batches) == 4 and loaded.steps_per_execution == 1
 
+    @pytest.mark.slow  # ~3 s; the GAN case runs in make test
     def test_vae_keeps_auto_and_an_explicit_value(self, x, tmp_path):
         for setting in ("auto", 3):
             vae = small_vae(steps_per_execution=setting)

@@ -161,11 +161,17 @@ class TestLossesAndRegularizers:
         assert float(gan.generator_loss(z, x_real=batch)) == pytest.approx(float(want), rel=1e-6)
 
 
+
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 class TestSaving:
     @pytest.mark.parametrize("kwargs", [
         {"augment": "color,translation,cutout", "augment_p": 0.5},
-        {"augment": "translation", "ada_target": 0.6},
-        {"lecam": 0.1},
+        slow({"augment": "translation", "ada_target": 0.6}),  # ~3 s; make bench
+        slow({"lecam": 0.1}),
         {"loss": "relativistic_average"},
     ])
     def test_keras_round_trip_keeps_the_option_and_its_state(self, batch, tmp_path, kwargs):

@@ -17,6 +17,11 @@ from tfgenopt.models import protocol
 SHAPES = {"dcgan": K.dcgan, "wgan_gp": K.wgan, "vae": K.vae}
 
 
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 @pytest.fixture(scope="module")
 def digits():
     x, xv = tg.data.load_digits(image_size=8, flatten=True)
@@ -74,7 +79,7 @@ class TestProtocolFallbacks:
         assert out.shape == (3, 2) and out.dtype == np.float32
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("shape", ["dcgan", slow("vae"), slow("wgan_gp")])  # ~3.5 s each
 def test_every_callback_runs_in_fit(shape, digits, extractor, tmp_path):
     """One fit per keras.io shape with every callback, then the range test on the same model.
 

@@ -101,6 +101,7 @@ class TestGANHyperModel:
         assert cbs[0].metrics == ("kid",) and cbs[1].monitor == "val_kid"
         np.testing.assert_array_equal(cbs[0]._real_x, flat8[1])
 
+    @pytest.mark.slow  # ~4 s; tests/tuning/test_search.py checks a custom objective in make test
     def test_search_with_a_custom_objective_completes(self, flat8, tmp_path):
         hm = tuning.GANHyperModel(64, overrides={"batch_size": 64, "epochs": 1, "units": 16,
                                                  "depth": 1, "d_steps": 1}, seed=0)

@@ -101,6 +101,7 @@ class _Scripted(keras.callbacks.Callback):
         logs["val_loss"] = self.scores[self.trial]
 
 
+@pytest.mark.slow  # a three-trial GAN search (~6 s)
 def test_a_search_never_ends_worse_than_its_first_trial_the_defaults(digits, tmp_path):
     x, xv = digits
     hm = AutoencoderHyperModel(64, overrides={"units": [8, 16], "latent_dim": [4], "depth": 1})

@@ -169,6 +169,7 @@ class TestResume:
 
 
 class TestSeeds:
+    @pytest.mark.slow  # two searches (~4 s)
     def test_same_seed_repeats_the_search(self, data, tmp_path):
         runs = []
         for name in ("a", "b"):
@@ -214,6 +215,7 @@ class TestTunersAndObjectives:
                           directory=tmp_path)
         assert not os.listdir(tmp_path)
 
+    @pytest.mark.slow  # ~3.5 s; random and grid search run in make test
     def test_bayesian_search_completes_every_trial(self, data, tmp_path):
         hm = tuning.AutoencoderHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
         result = tuning.search(hm, data[0], data[1], tuner="bayesian", max_trials=3,

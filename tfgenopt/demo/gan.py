@@ -113,7 +113,7 @@ def gan_section(run, x_train, x_val, epochs, data=None, gan=None, metrics=("fid"
     grids = callbacks.SampleGrid(every=every, n=36, out_dir=os.path.join(out, "samples"),
                                  seed=seed, strip=True)
     probes = callbacks.LossLandscape(
-        x_val[: 128 if quick else 256], every=max(1, epochs // 5),
+        x_val[: 128 if quick else 256], every=max(2 if quick else 1, epochs // 5),
         kind=("1d", "hessian", "trace"), grid=9 if quick else 15,
         iterations=8 if quick else 15, trace_samples=4 if quick else 8, seed=seed,
         out_dir=os.path.join(out, "landscape"), verbose=0)
