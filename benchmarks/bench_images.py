@@ -1,7 +1,7 @@
 """RGB image folders: the DCGAN default recipe vs the keras.io DCGAN at equal CPU time; input path.
 
-Data: ``tg.data.make_shapes(5000, image_size=32, seed=0)`` written by
-``tg.data.write_image_folder`` as 5,000 32x32 RGB PNGs in 12 class folders (4 shapes x 3
+Data: ``tg.data.make_shapes(5000, image_size=S, seed=0)`` (``S`` = ``--image-size``, 32 or 64)
+written by ``tg.data.write_image_folder`` as 5,000 SxS RGB PNGs in 12 class folders (4 shapes x 3
 colours), read back with ``tg.data.load_images`` (so the folder path is what trains).
 
 ``train`` (the default mode): every (recipe, seed) trains from scratch in its own process until
@@ -12,7 +12,7 @@ the recipe has one) to ``--out``. ``score`` then measures them on the *domain* e
 classes receiving at least 2% of the samples (of 12), FID and KID against the 5,000 real images.
 
 Recipes, both on the same networks (``dcgan_generator`` / ``dcgan_discriminator`` at
-(32, 32, 3) with ``--base-filters``; the builders' default is 64):
+(S, S, 3) with ``--base-filters``; the builders' default is 64):
 * ``default``: ``tg.models.GAN(g, d, latent_dim=100)`` + ``compile()`` on ``load_images``
   batches in [-1, 1] (tanh output, the builders' default), batch 64;
 * candidates, only with ``--recipes`` (``VARIANTS``; results: docs/own-images.md): ``default``
@@ -39,6 +39,10 @@ Usage:
         --checkpoints 600,1200,1800,2400 --out runs/bench_3k
     python benchmarks/bench_images.py score --out runs/bench_3k
     python benchmarks/bench_images.py figure --budget 2400 --seed 0 --out runs/bench_3k
+    # 64 px (issue 33's table; the builders' default 64 base filters):
+    nice -n 5 python benchmarks/bench_images.py train --image-size 64 --seeds 0,1,2 \
+        --checkpoints 1200,2400
+    python benchmarks/bench_images.py score --image-size 64
     nice -n 10 python benchmarks/bench_images.py input
     nice -n 10 python benchmarks/bench_images.py rss
 """
@@ -60,6 +64,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 LATENT = 100
 N_IMAGES = 5000
+SIZE = 32  # --image-size: the images' and the networks' side (32 or 64)
 N_SAMPLES = 2000
 MIN_SHARE = 0.02
 RECIPES = ("default", "keras_io")
@@ -82,10 +87,11 @@ VARIANTS = {
 }
 
 
-def folder(root, n=N_IMAGES, size=32):
-    """The shapes PNG folder (written once, then reused)."""
+def folder(root, n=N_IMAGES, size=None):
+    """The shapes PNG folder (written once, then reused), ``size`` px (default ``--image-size``)."""
     import tfgenopt as tg
 
+    size = size or SIZE
     path = os.path.join(root, f"shapes-{n}-{size}px")
     if not os.path.isdir(path):
         x, y = tg.data.make_shapes(n, image_size=size, seed=0)
@@ -99,7 +105,7 @@ def build(recipe, seed, base_filters):
     import tfgenopt as tg
 
     keras.utils.set_random_seed(seed)
-    shape = (32, 32, 3)
+    shape = (SIZE, SIZE, 3)
     act = "sigmoid" if recipe == "keras_io" else "tanh"
     variant = VARIANTS.get(recipe, {})
     common = {"image_shape": shape, "base_filters": base_filters, "seed": seed}
@@ -139,7 +145,7 @@ def worker(recipe, seed, checkpoints, data, out, base_filters, batch):
 
     tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("BENCH_THREADS", 1)))
     value_range = (0.0, 1.0) if recipe == "keras_io" else (-1.0, 1.0)
-    ds = tg.data.load_images(data, image_size=32, value_range=value_range, validation_split=0,
+    ds = tg.data.load_images(data, image_size=SIZE, value_range=value_range, validation_split=0,
                              labels=None, batch_size=batch)
     model = build(recipe, seed, base_filters)
     pending, rows = list(checkpoints), []
@@ -177,7 +183,7 @@ def run_train(args):
             cmd = [sys.executable, os.path.abspath(__file__), "worker", "--recipe", recipe,
                    "--seed", str(seed), "--checkpoints", ",".join(map(str, args.checkpoints)),
                    "--out", args.out, "--base-filters", str(args.base_filters),
-                   "--batch", str(args.batch)]
+                   "--batch", str(args.batch), "--image-size", str(SIZE)]
             running.append((recipe, seed, subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                                            env=env, text=True)))
         time.sleep(1)
@@ -212,7 +218,7 @@ def run_score(args):
     import tfgenopt as tg
 
     data = folder(args.out)
-    real, labels = tg.data.load_images(data, image_size=32, value_range=(0, 1),
+    real, labels = tg.data.load_images(data, image_size=SIZE, value_range=(0, 1),
                                        validation_split=0, as_numpy=True)
     ext, info = tg.evaluation.domain_extractor(real, labels, return_info=True)
     print(f"domain extractor: val accuracy {info['val_accuracy']:.3f}, "
@@ -275,7 +281,7 @@ def run_figure(args):
     fig.suptitle(f"{args.budget} CPU-s, seed {args.seed}: EMA samples (default), generator "
                  "(keras_io)", fontsize=9)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures",
-                        "rgb_samples.png")
+                        "rgb_samples.png" if SIZE == 32 else f"rgb_samples_{SIZE}px.png")
     tg.plotting.save_figure(fig, path)
     from PIL import Image  # a palette PNG: a third of the size
 
@@ -292,8 +298,8 @@ def run_input(args):
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     data = folder(args.out)
-    ds = tg.data.load_images(data, image_size=32, validation_split=0, labels=None)
-    x = tg.data.load_images(data, image_size=32, validation_split=0, labels=None, as_numpy=True)
+    ds = tg.data.load_images(data, image_size=SIZE, validation_split=0, labels=None)
+    x = tg.data.load_images(data, image_size=SIZE, validation_split=0, labels=None, as_numpy=True)
     rates = {"folder": [], "arrays": []}
     for rep in range(args.reps):
         for name, inputs in (("folder", ds), ("arrays", x)):
@@ -314,8 +320,8 @@ def run_rss(args):
     code = (f"import resource, sys, tensorflow as tf; sys.path.insert(0, {here!r});"
             "import bench_images as b, tfgenopt as tg;"
             f"tf.config.threading.set_intra_op_parallelism_threads({args.threads});"
-            f"ds = tg.data.load_images({data!r}, image_size=32, validation_split=0, labels=None);"
-            f"m = b.build('default', 0, {args.base_filters});"
+            f"ds = tg.data.load_images({data!r}, image_size={SIZE}, validation_split=0, labels=None);"
+            f"b.SIZE = {SIZE}; m = b.build('default', 0, {args.base_filters});"
             f"m.fit(ds, epochs=1, steps_per_epoch={args.steps}, verbose=0);"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -341,8 +347,15 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--out", default=os.path.join("runs", "bench_images"))
+    p.add_argument("--image-size", type=int, default=32, choices=(32, 64),
+                   help="side of the shapes images and of both recipes' networks")
+    p.add_argument("--out", default=None,
+                   help="default runs/bench_images (32 px) or runs/bench_images_64px")
     args = p.parse_args(argv)
+    global SIZE
+    SIZE = args.image_size
+    args.out = args.out or os.path.join(
+        "runs", "bench_images" if SIZE == 32 else f"bench_images_{SIZE}px")
     if args.mode == "worker":
         rows = worker(args.recipe, args.seed, args.checkpoints, folder(args.out), args.out,
                       args.base_filters, args.batch)
