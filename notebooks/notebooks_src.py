@@ -99,7 +99,8 @@ result.plot()'''),
     ("md", "## Early stopping on a quality metric\n`QualityMonitor` writes `val_kid` (and FID, "
            "coverage) into the logs; it must come **before** `EarlyStopping`, which infers that "
            "lower KID is better, smooths the noisy curve, restores every network of the GAN "
-           "(generator, discriminator, EMA generator) and records why it stopped."),
+           "(generator, discriminator, EMA generator) and records why it stopped. `CollapseMonitor` "
+           "stops the run when the discriminator wins outright (its loss below a floor)."),
     ("code", '''EPOCHS = 3 if QUICK else 60
 gan = tg.models.GAN(tg.builders.dense_generator(), tg.builders.dense_discriminator(),
                     latent_dim=100, ema=0.99, seed=0)
@@ -107,12 +108,15 @@ gan.compile(d_optimizer=keras.optimizers.Adam(schedules.WarmupCosine(2e-4, 23 * 
                                               beta_1=0.5),
             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
 stop = tg.callbacks.EarlyStopping(monitor="val_kid", patience=8, smoothing="median",
-                                  restore_best_weights=True, d_loss_floor=1e-3)
+                                  restore_best_weights=True)
+# collapse detection is CollapseMonitor's: here only the discriminator-loss floor
+collapse = tg.callbacks.CollapseMonitor(min_classes=0, threshold=0.0, d_loss_floor=1e-3,
+                                        patience=3)
 history = gan.fit(x_train, validation_data=(x_val,), epochs=EPOCHS, batch_size=64, verbose=0,
                   callbacks=[tg.callbacks.QualityMonitor(x_val, metrics=("kid", "coverage"),
                                                          n_samples=200 if QUICK else 1000),
-                             stop, tg.callbacks.LearningRateLogger()])
-print("stop reason:", stop.stopped_reason, "| best epoch:", stop.best_epoch)
+                             stop, collapse, tg.callbacks.LearningRateLogger()])
+print("stop reason:", gan.stop_reason, "| best epoch:", stop.best_epoch)  # either callback's
 print("logged:", sorted(history.history))
 tg.plotting.plot_quality(history)'''),
     ("md", "Keras' own `EarlyStopping(monitor=\"g_loss\")` cannot tell the direction of a "

@@ -131,8 +131,9 @@ METRICS = {m.key: m for m in (
     Metric("val_diversity", "max", _CM, "samples' feature spread relative to the real data's"),
     Metric("collapse", "min", _CM, "1.0 on an epoch judged collapsed, else 0.0"),
     Metric("collapse_remedies", None, _CM, "collapse remedies applied so far"),
+    Metric("sample_diversity", "max", _CM, "root-mean-square spread of generated samples "
+           "(CollapseMonitor(diversity_floor=...))"),
     # Callbacks' diagnostics.
-    Metric("sample_diversity", "max", _ES, "root-mean-square spread of generated samples"),
     Metric("lr", None, _LR, "learning rate (``{name}_lr`` per optimizer: d_lr, g_lr)"),
     Metric("hessian_top", None, _LL, "top Hessian eigenvalue (``hessian_top_2``... for k > 1)"),
     Metric("hessian_trace", None, _LL, "Hutchinson estimate of the Hessian trace"),

@@ -13,7 +13,6 @@ import zipfile
 
 import numpy as np
 
-from tfgenopt._backup import AtomicBackupAndRestore, check_backup_run
 from tfgenopt._io import atomic_path, make_dir
 from tfgenopt.recommended import make_model, recipe_gan
 
@@ -60,23 +59,10 @@ def quality_watchers(real, epochs, patience, out, seed, extractor, verbose,
 
 
 def _epoch_bar(epochs, keys):
-    """A ``keras.callbacks.Callback`` drawing one ``keras.utils.Progbar`` over the epochs."""
-    import keras
+    """A callback drawing one ``keras.utils.Progbar`` over the epochs."""
+    from tfgenopt.callbacks._progress import EpochProgressBar
 
-    class EpochBar(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.bar, self.done = keras.utils.Progbar(epochs, unit_name="epoch"), 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            shown = [(k, float(logs[k])) for k in keys if logs and k in logs]
-            self.done = epoch + 1
-            self.bar.update(self.done, shown, finalize=self.done >= epochs)
-
-        def on_train_end(self, logs=None):
-            if self.done < epochs:  # stopped early: end the bar's line
-                self.bar.update(self.done, finalize=True)
-
-    return EpochBar()
+    return EpochProgressBar(epochs, keys)
 
 
 def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=64,
@@ -131,6 +117,8 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
     if backup_dir:  # refuse another run's backup before any work
         run = {k: v for k, v in sorted(options.items())}
         if distribute.is_chief():
+            from tfgenopt.callbacks._backup import check_backup_run
+
             check_backup_run(backup_dir, run)
     with distribute.chief_dir(out) as folder:  # a temporary folder on a non-chief worker
         result = _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, loss,
@@ -175,6 +163,8 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
         cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
     backup = None
     if run is not None:  # rerunning the same command after a crash resumes from the backup
+        from tfgenopt.callbacks._backup import AtomicBackupAndRestore
+
         backup = AtomicBackupAndRestore(backup_dir, run=run, stateful=[stopper])
         cbs.append(backup)
     started = time.perf_counter()

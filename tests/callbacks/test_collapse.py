@@ -1,7 +1,9 @@
 """tfgenopt/callbacks/collapse.py: CollapseMonitor on fake models that output real digits or
-one repeated digit (generate() returns stored images; networks and optimizers are real)."""
+one repeated digit (generate() returns stored images; networks and optimizers are real), its
+classifier-free checks (discriminator-loss floor, raw sample diversity) and a real GAN."""
 
 import copy
+import math
 
 import keras
 import numpy as np
@@ -11,7 +13,7 @@ import tfgenopt as tg
 from tests.helpers import check_config_roundtrip
 from tfgenopt.augment import AdaptiveAugment
 from tfgenopt.callbacks import CollapseMonitor
-from tfgenopt.callbacks.collapse import default_min_classes
+from tfgenopt.callbacks.collapse import default_min_classes, sample_diversity
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +195,9 @@ class TestValidation:
                                                ({"threshold": 1.0}, "threshold"),
                                                ({"lr_factor": 0.0}, "lr_factor"),
                                                ({"every": 0}, "every"),
-                                               ({"min_classes": 0}, "min_classes")])
+                                               ({"min_classes": -1}, "min_classes"),
+                                               ({"diversity_floor": -1.0}, "diversity_floor"),
+                                               ({"d_loss_floor": math.inf}, "d_loss_floor")])
     def test_bad_arguments_raise_naming_them(self, kwargs, match):
         with pytest.raises(ValueError, match=match):
             CollapseMonitor(**kwargs)
@@ -209,3 +213,104 @@ class TestValidation:
         with pytest.raises(TypeError, match="generate"):
             model.fit(np.zeros((4, 1)), np.zeros((4, 1)), verbose=0,
                       callbacks=[CollapseMonitor(extractor=extractor)])
+
+
+# Classifier-free checks: min_classes=0 and threshold=0 turn the classifier off.
+NO_CLASSIFIER = {"min_classes": 0, "threshold": 0.0}
+
+
+class Plain(keras.Model):
+    """A model with one network and no ``generate`` (nothing can be sampled from it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        self.built = True
+
+    def networks(self):
+        return {"net": self.net}
+
+
+def run_logs(cb, model, logs_per_epoch):
+    """Feed ``logs_per_epoch`` to an attached ``cb``; the epoch it stopped at, or None."""
+    attached(cb, model)
+    for epoch, logs in enumerate(logs_per_epoch):
+        cb.on_epoch_end(epoch, dict(logs))
+        if model.stop_training:
+            return epoch
+    return None
+
+
+class TestDiscriminatorLossFloor:
+    def test_stops_after_patience_epochs_below_the_floor_without_sampling(self):
+        cb = CollapseMonitor(**NO_CLASSIFIER, d_loss_floor=0.01, patience=2)
+        d = [0.5, 0.005, 0.3, 0.004, 0.003, 0.002]
+        model = Plain()  # no generate, no classifier: neither is needed
+        assert run_logs(cb, model, [{"d_loss": v} for v in d]) == 4
+        assert cb.reason.startswith("discriminator collapse: d_loss=0.003 is below")
+        assert cb.history["collapse"] == [0.0, 1.0, 0.0, 1.0, 1.0]
+        assert cb._extractor is None and cb.log_keys == ("collapse", "collapse_remedies")
+
+    def test_reads_another_key_and_warns_once_when_it_is_missing(self):
+        cb = CollapseMonitor(**NO_CLASSIFIER, d_loss_floor=0.1, d_loss_key="critic_loss")
+        with pytest.warns(UserWarning, match="critic_loss"):
+            assert run_logs(cb, Plain(), [{"d_loss": 0.0}] * 3) is None
+        assert run_logs(cb, Plain(), [{"critic_loss": 0.05}]) == 0
+
+    def test_remedy_lowers_the_learning_rates(self, digits):
+        model = FakeGAN(digits[0][0])
+        cb = CollapseMonitor(**NO_CLASSIFIER, d_loss_floor=0.01, action="remedy")
+        assert run_logs(cb, model, [{"d_loss": 0.5}, {"d_loss": 0.001}]) is None
+        assert float(model.d_optimizer.learning_rate) == pytest.approx(5e-4)
+        assert cb.remedies[0]["reason"].startswith("discriminator collapse")
+
+
+class TestSampleDiversityFloor:
+    def test_matches_scipy_pdist(self):
+        from scipy.spatial.distance import pdist
+
+        x = np.random.default_rng(0).normal(size=(12, 3, 3))
+        expected = pdist(x.reshape(12, -1)).mean() / 3.0
+        assert sample_diversity(x) == pytest.approx(expected, rel=1e-9)
+
+    def test_stops_on_identical_samples_from_a_fixed_seed(self):
+        calls = []
+
+        class Spreading(Plain):
+            def generate(self, n, seed=None):
+                calls.append(seed)
+                spread = 1.0 if len(calls) < 3 else 0.0
+                return np.random.default_rng(seed).normal(size=(n, 5)) * spread
+
+        cb = CollapseMonitor(**NO_CLASSIFIER, diversity_floor=0.1, patience=2, n_samples=16,
+                             seed=7)
+        assert run_logs(cb, Spreading(), [{}] * 6) == 3
+        assert set(calls) == {7}
+        assert cb.reason.startswith("generator collapse: sample diversity 0 is below")
+        assert cb.history["sample_diversity"][-1] == 0.0
+
+    def test_needs_a_model_it_can_sample(self):
+        cb = CollapseMonitor(**NO_CLASSIFIER, diversity_floor=0.1)
+        with pytest.raises(TypeError, match="generate"):
+            attached(cb, Plain())
+
+    def test_real_gan_logs_diversity_and_stops(self, digits8):
+        x = digits8[0].reshape(len(digits8[0]), -1)[:64, :16]
+        g = tg.builders.dense_generator(latent_dim=4, hidden=(16,), output_dim=16, seed=0)
+        d = tg.builders.dense_discriminator(input_dim=16, hidden=(16,), seed=0)
+        gan = tg.models.GAN(generator=g, discriminator=d, latent_dim=4, seed=0)
+        gan.compile(d_optimizer=keras.optimizers.Adam(5e-3),
+                    g_optimizer=keras.optimizers.Adam(5e-3))
+        cb = CollapseMonitor(**NO_CLASSIFIER, diversity_floor=100.0, patience=2, n_samples=8,
+                             seed=3)
+        history = gan.fit(x, batch_size=32, epochs=5, verbose=0, callbacks=[cb])
+        assert len(history.history["g_loss"]) == 2
+        assert history.history["sample_diversity"][-1] == pytest.approx(
+            sample_diversity(gan.generate(8, seed=3)), rel=1e-6)
+        assert gan.stop_reason.startswith("generator collapse")
+
+    def test_config_roundtrip_keeps_the_new_checks(self):
+        clone = check_config_roundtrip(CollapseMonitor(**NO_CLASSIFIER, diversity_floor=0.2,
+                                                       d_loss_floor=1e-3, d_loss_key="dl"))
+        assert (clone.diversity_floor, clone.d_loss_floor, clone.d_loss_key) == (0.2, 1e-3, "dl")
+        assert not clone.uses_classifier

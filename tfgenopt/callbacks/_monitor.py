@@ -1,6 +1,7 @@
 """``MonitorCallback``: what the monitoring callbacks share (as Keras' ``MonitorCallback``).
 
-One base for ``EarlyStopping``, ``ReduceLROnPlateau`` and ``CollapseMonitor``: the direction of
+One base for ``EarlyStopping``, ``ReduceLROnPlateau`` and, through ``SampleMonitor``,
+``CollapseMonitor`` and ``QualityMonitor``: the direction of
 the monitored key (``mode="auto"`` reads :func:`tfgenopt.catalog.direction`), ``min_delta`` and
 the ONE improvement test (:meth:`MonitorCallback._is_improvement`), reading the monitored value
 from ``logs``, carried keys (``model.carried_log_keys``), a stop with a recorded reason
@@ -97,7 +98,9 @@ class MonitorCallback(keras.callbacks.Callback):
     ``super().on_train_begin(logs)``, compare values with :meth:`_is_improvement` only, read
     the monitored value with :meth:`_monitored_value`, stop with :meth:`_stop` and keep weights
     with :meth:`_snapshot` / :meth:`_restore`. ``monitor=None`` is a monitor of its own
-    measurements (``CollapseMonitor``): no key, no direction, no order check.
+    measurements (``CollapseMonitor``, ``QualityMonitor``: their common base is
+    ``tfgenopt.callbacks._sample_monitor.SampleMonitor``): no key, no direction, no order
+    check.
 
     ``min_delta`` follows Keras: its absolute value is used, and a value improves on a
     reference only when it is better by MORE than ``min_delta`` (strictly).

@@ -1,38 +1,62 @@
-"""CollapseMonitor: detect mode collapse from class coverage and sample diversity, and act.
+"""CollapseMonitor: detect a collapsed GAN (mode coverage, sample diversity, discriminator
+loss), and act.
 
 At due epochs it draws samples with ``model.generate(n, seed=seed)``, runs them through the
 domain classifier once (class probabilities for mode coverage, penultimate features for
-diversity) and decides whether the generator has collapsed. Then it either stops the run with
-the reason recorded, or applies a named remedy and carries on.
+diversity), measures their raw spread (:func:`sample_diversity`) and reads the discriminator's
+loss from ``logs``, each where asked, and decides whether the GAN has collapsed. Then it either
+stops the run with the reason recorded, or applies a named remedy and carries on. It is the
+toolkit's one collapse detector (``EarlyStopping`` stops on no improvement and divergence).
 """
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 
-from tfgenopt import catalog
-from tfgenopt._validation import (
-    check_array,
-    check_choice,
-    check_float,
-    check_int,
-    check_value_range,
-)
-from tfgenopt.callbacks._copy import deepcopy_sharing
-from tfgenopt.callbacks._monitor import MonitorCallback
+from tfgenopt._validation import check_choice, check_float, check_int
+from tfgenopt.callbacks._monitor import read_value, warn_missing
 from tfgenopt.callbacks._optimizers import get_lr, has_schedule, set_lr
-from tfgenopt.callbacks.early_stopping import sample_diversity
-from tfgenopt.evaluation import extractors
+from tfgenopt.callbacks._sample_monitor import SampleMonitor
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import mode_coverage_from_probabilities
 from tfgenopt.models import protocol
 
-__all__ = ["CollapseMonitor", "default_min_classes"]
+__all__ = ["CollapseMonitor", "default_min_classes", "sample_diversity"]
 
+#: Every key a CollapseMonitor may write (``log_keys``: those of one monitor's checks).
 LOG_KEYS = ("val_coverage", "val_coverage_count", "val_diversity", "collapse",
-            "collapse_remedies")
-_SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
+            "collapse_remedies", "sample_diversity")
+CLASSIFIER_KEYS = LOG_KEYS[:3]
+
+
+def sample_diversity(samples):
+    """Mean pairwise Euclidean distance between samples, divided by ``sqrt(features)``.
+
+    The per-feature root-mean-square distance: 0 when every sample is the same (mode collapse);
+    about ``sqrt(2) * std`` for independent samples of a distribution with that spread.
+
+    Args:
+        samples: array ``(n, ...)`` with ``n >= 2``.
+
+    Returns:
+        A Python float.
+
+    Example:
+        >>> sample_diversity(np.zeros((8, 4)))
+        0.0
+    """
+    x = np.asarray(keras.ops.convert_to_numpy(samples), dtype=np.float64)
+    if x.ndim < 2 or x.shape[0] < 2:
+        raise ValueError(f"`samples` must hold at least 2 samples; received shape {x.shape}.")
+    x = x.reshape(x.shape[0], -1)
+    sq = np.sum(x * x, axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
+    n = x.shape[0]
+    mean = np.sqrt(d2)[~np.eye(n, dtype=bool)].mean()
+    return float(mean / math.sqrt(x.shape[1]))
 
 
 def default_min_classes(num_classes):
@@ -46,23 +70,30 @@ def default_min_classes(num_classes):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class CollapseMonitor(MonitorCallback):
-    """Watch generated samples for mode collapse; stop the run or apply a remedy.
+class CollapseMonitor(SampleMonitor):
+    """Watch a GAN for collapse; stop the run or apply a remedy.
 
     At the end of due epochs (``every=k``: epochs ``k, 2k, ...`` and the last one, see
-    ``tfgenopt.catalog.due_at_epoch_end``) it generates ``n_samples`` samples from a fixed seed
-    and measures, with the domain classifier:
+    ``tfgenopt.catalog.due_at_epoch_end``) it checks, each where asked:
 
-    * **coverage**: how many classes the samples cover (``mode_coverage_from_probabilities``,
-      the same rule as ``QualityMonitor``'s ``val_coverage``), against the reference labels,
-      or the classifier's labels of the reference images, or (no reference) all its classes;
-    * **diversity**: the mean pairwise distance of the samples' classifier features divided
-      by that of the reference images (1 for samples as varied as the data, 0 for one
-      repeated image); only with a reference.
+    * **coverage** (``min_classes``): how many classes ``n_samples`` samples from a fixed seed
+      cover, by the domain classifier (``mode_coverage_from_probabilities``, the rule of
+      ``QualityMonitor``'s ``val_coverage``), against the reference labels, or the
+      classifier's labels of the reference images, or (no reference) all its classes;
+    * **feature diversity** (``threshold``): the mean pairwise distance of the samples'
+      classifier features divided by that of the reference images (1 for samples as varied as
+      the data, 0 for one repeated image); only with a reference;
+    * **sample diversity** (``diversity_floor``): the raw spread of the samples
+      (:func:`sample_diversity`, no classifier, no reference), logged as ``sample_diversity``;
+    * **discriminator collapse** (``d_loss_floor``): the logged ``d_loss_key`` below the floor
+      (the discriminator wins outright); it needs no samples.
 
-    The generator has collapsed when fewer than ``min_classes`` classes are covered or the
-    diversity is below ``threshold``, for ``patience`` measured epochs in a row, from epoch
-    index ``start_epoch`` on (an untrained generator is not "collapsed", just untrained).
+    The GAN has collapsed when any asked-for check fails, for ``patience`` measured epochs in
+    a row, from epoch index ``start_epoch`` on (an untrained generator is not "collapsed",
+    just untrained). ``min_classes=0`` and ``threshold=0`` turn the two classifier checks off;
+    with both off the classifier is never built, and with ``diversity_floor`` also None the
+    model is never sampled (``CollapseMonitor(min_classes=0, threshold=0, d_loss_floor=1e-3)``
+    watches the discriminator's loss only).
 
     * ``action="stop"``: sets ``model.stop_training``; :attr:`reason` (also
       ``stopped_reason`` and ``model.stop_reason``) says why.
@@ -74,18 +105,21 @@ class CollapseMonitor(MonitorCallback):
       :attr:`remedies`; after ``max_remedies`` the next collapse stops the run.
 
     Logs (every epoch; skipped epochs carry the last values, listed in
-    ``model.carried_log_keys``): ``val_coverage`` (fraction of reference classes covered; not
-    overwritten when an earlier ``QualityMonitor`` already wrote it this epoch),
-    ``val_coverage_count`` (classes covered), ``val_diversity``, ``collapse`` (1.0 on a
-    collapsed epoch, else 0.0) and ``collapse_remedies`` (remedies applied so far).
+    ``model.carried_log_keys``): with the classifier, ``val_coverage`` (fraction of reference
+    classes covered; not overwritten when an earlier ``QualityMonitor`` already wrote it this
+    epoch), ``val_coverage_count`` (classes covered) and ``val_diversity``; with
+    ``diversity_floor``, ``sample_diversity``; always ``collapse`` (1.0 on a collapsed epoch,
+    else 0.0) and ``collapse_remedies`` (remedies applied so far).
 
     Args:
         x_reference: real images ``(n, ...)``, ``(images, labels)``, or None (coverage only,
             against a uniform histogram over the classifier's classes).
         every: measure every ``every`` epochs.
         min_classes: the fewest covered classes that count as healthy; None uses
-            :func:`default_min_classes` of the reference's class count (8 for 10 classes).
-        threshold: the diversity ratio below which samples count as collapsed, in [0, 1).
+            :func:`default_min_classes` of the reference's class count (8 for 10 classes);
+            0 turns the coverage check off.
+        threshold: the feature-diversity ratio below which samples count as collapsed, in
+            [0, 1); 0 turns the check off.
         action: ``"stop"`` or ``"remedy"``.
         patience: collapsed measurements in a row before acting.
         start_epoch: first epoch index at which the callback may act (it measures before).
@@ -104,11 +138,17 @@ class CollapseMonitor(MonitorCallback):
         sample_fn: a callable ``fn(n, seed)`` returning ``n`` samples, for a model without
             ``generate`` (see ``tfgenopt.models.protocol.sampler``; a keras.io-style
             ``generator`` with ``latent_dim`` works without it).
+        diversity_floor: collapsed when :func:`sample_diversity` of the samples is below this
+            (None: not checked).
+        d_loss_floor: collapsed when ``logs[d_loss_key]`` is below this (None: not checked).
+        d_loss_key: the logged discriminator loss.
 
     Example:
         >>> cb = CollapseMonitor(action="remedy", lr_factor=0.5, start_epoch=5)
         >>> cb.action, cb.max_remedies
         ('remedy', 3)
+        >>> CollapseMonitor(min_classes=0, threshold=0.0, d_loss_floor=1e-3, patience=3).log_keys
+        ('collapse', 'collapse_remedies')
 
         In a run (skipped here: it needs a GAN and trains the digit classifier on first use):
 
@@ -117,29 +157,20 @@ class CollapseMonitor(MonitorCallback):
         ...     tg.callbacks.CollapseMonitor(x_val, action="remedy", start_epoch=5)])  # doctest: +SKIP
     """
 
+    reference_arg = "x_reference"
+    reference_required = False
+
     def __init__(self, x_reference=None, every=1, min_classes=None, threshold=0.5,
                  action="stop", patience=1, start_epoch=0, lr_factor=0.5, augment_step=0.2,
                  max_remedies=3, n_samples=None, extractor=None, labels=None, min_share=0.1,
-                 value_range=None, seed=0, batch_size=256, verbose=0, sample_fn=None):
-        super().__init__(monitor=None, verbose=verbose)
-        self.sample_fn = protocol.check_sample_fn(sample_fn)
-        if isinstance(x_reference, tuple) and len(x_reference) == 2 and labels is None:
-            x_reference, labels = x_reference
-        x = None
-        if x_reference is not None:
-            x = check_array("x_reference", x_reference)
-            if x.shape[0] < 2:
-                raise ValueError(f"`x_reference` needs at least 2 samples; received {x.shape[0]}.")
-        if labels is not None:
-            if x is None:
-                raise ValueError("`labels` needs `x_reference`.")
-            labels = check_array("labels", labels, min_ndim=1).astype(np.int64).ravel()
-            if labels.shape[0] != x.shape[0]:
-                raise ValueError(f"`labels` must have one entry per reference sample "
-                                 f"({x.shape[0]}); received {labels.shape[0]}.")
-        self.every = check_int("every", every, minimum=1)
+                 value_range=None, seed=0, batch_size=256, verbose=0, sample_fn=None,
+                 diversity_floor=None, d_loss_floor=None, d_loss_key="d_loss"):
+        super().__init__(x_reference, labels, every, n_samples, extractor, seed, batch_size,
+                         value_range, verbose, sample_fn)
+        if self._real_y is not None:
+            self._real_y = self._real_y.astype(np.int64).ravel()
         self.min_classes = None if min_classes is None else check_int("min_classes",
-                                                                       min_classes, minimum=1)
+                                                                       min_classes, minimum=0)
         self.threshold = check_float("threshold", threshold, 0.0, 1.0, max_inclusive=False)
         self.action = check_choice("action", action, ("stop", "remedy"))
         self.patience = check_int("patience", patience, minimum=1)
@@ -147,22 +178,32 @@ class CollapseMonitor(MonitorCallback):
         self.lr_factor = check_float("lr_factor", lr_factor, 0.0, 1.0, min_inclusive=False)
         self.augment_step = check_float("augment_step", augment_step, 0.0, 1.0)
         self.max_remedies = check_int("max_remedies", max_remedies, minimum=0)
-        self.n_samples = None if n_samples is None else check_int("n_samples", n_samples,
-                                                                  minimum=2)
         self.min_share = check_float("min_share", min_share, 0.0, 1.0)
-        self.value_range = (None if value_range is None
-                            else check_value_range("value_range", value_range))
-        self.seed = check_int("seed", seed)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.extractor = extractors.check(extractor)
-        self._real_x, self._real_y = x, labels
-        self._extractor = None
+        self.diversity_floor = (None if diversity_floor is None
+                                else check_float("diversity_floor", diversity_floor, 0.0))
+        self.d_loss_floor = (None if d_loss_floor is None
+                             else check_float("d_loss_floor", d_loss_floor))
+        if not isinstance(d_loss_key, str) or not d_loss_key:
+            raise TypeError(f"`d_loss_key` must be a non-empty string; received {d_loss_key!r}.")
+        self.d_loss_key = d_loss_key
         self._reset()
 
     @property
     def reason(self):
         """Why the monitor stopped the run (None while it has not)."""
         return self.stopped_reason
+
+    @property
+    def uses_classifier(self):
+        """Whether the coverage or feature-diversity check is on (the classifier is needed)."""
+        return self.min_classes != 0 or self.threshold > 0.0
+
+    @property
+    def log_keys(self):
+        """The ``logs`` keys this monitor writes, in order."""
+        skip = (() if self.uses_classifier else CLASSIFIER_KEYS) + (
+            ("sample_diversity",) if self.diversity_floor is None else ())
+        return tuple(k for k in LOG_KEYS if k not in skip)
 
     def _reset(self):
         self.remedies = []
@@ -172,24 +213,22 @@ class CollapseMonitor(MonitorCallback):
         self._streak = 0
         self._healthy_weights = None
         self._healthy_epoch = None
+        self._warned_d_loss = False
         self._reference = None  # (class labels or None, num_classes, diversity scale)
-
-    def __deepcopy__(self, memo):
-        return deepcopy_sharing(self, memo, _SHARED)
 
     # ------------------------------------------------------------------------ measuring
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
-        self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
-        if self._extractor is None:
-            self._extractor = extractors.get(self.extractor, real=self._real_x,
-                                             labels=self._real_y)
-        if self._extractor.probability_output is None:
+        self._sample = None
+        if self.uses_classifier or self.diversity_floor is not None:
+            self._sample = protocol.sampler(self.model, self.sample_fn, "CollapseMonitor")
+        if self.uses_classifier and self._load_extractor().probability_output is None:
             raise ValueError("CollapseMonitor needs an extractor with a softmax output (a "
-                             "classifier) to measure class coverage.")
-        protocol.announce_keys(self.model, self, LOG_KEYS)  # set up: the order contract
-        if self._real_x is None:
+                             "classifier) to measure class coverage; or pass min_classes=0 "
+                             "and threshold=0.")
+        protocol.announce_keys(self.model, self, self.log_keys)  # set up: the order contract
+        if self._real_x is None or not self.uses_classifier:
             self._reference = (None, None, None)
             return
         vr = self.value_range or _features.infer_value_range(self._real_x)
@@ -199,10 +238,13 @@ class CollapseMonitor(MonitorCallback):
         self._reference = (classes, len(np.unique(classes)), sample_diversity(feats[:n]))
 
     def measure(self):
-        """Generate samples now and return ``{"covered", "coverage", "diversity"}`` (floats).
+        """Generate samples now and measure what the asked-for checks need.
 
         Returns:
-            A dict; ``diversity`` is NaN without a reference; all NaN for non-finite samples.
+            A dict of floats: with the classifier ``{"covered", "coverage", "diversity"}``
+            (``diversity`` is NaN without a reference), with ``diversity_floor``
+            ``"sample_diversity"``; all NaN for non-finite samples; empty when nothing is
+            sampled.
 
         Example (skipped: it needs the callback attached to a model in ``fit``):
             >>> monitor.measure()["covered"]  # doctest: +SKIP
@@ -210,18 +252,28 @@ class CollapseMonitor(MonitorCallback):
         """
         if self._reference is None:
             raise RuntimeError("CollapseMonitor.measure() runs after on_train_begin.")
+        if self._sample is None:
+            return {}
         classes, _, scale = self._reference
         n = self.n_samples or (500 if self._real_x is None else min(len(self._real_x), 500))
         images = self._sample(n, seed=self.seed)
+        keys = (("covered", "coverage", "diversity") if self.uses_classifier else ()) + (
+            () if self.diversity_floor is None else ("sample_diversity",))
         if not np.all(np.isfinite(images)):
-            return {"covered": float("nan"), "coverage": float("nan"), "diversity": float("nan")}
-        vr = self.value_range or _features.infer_value_range(
-            images if self._real_x is None else self._real_x)
-        feats, probs = self._extractor.predict(images, self.batch_size, self.verbose, vr)
-        stats = mode_coverage_from_probabilities(probs, classes, self.min_share)
-        diversity = float("nan") if scale is None else sample_diversity(feats) / max(scale, 1e-12)
-        return {"covered": float(stats["covered"]), "coverage": stats["coverage"],
-                "diversity": float(diversity)}
+            return dict.fromkeys(keys, float("nan"))
+        values = {}
+        if self.diversity_floor is not None:
+            values["sample_diversity"] = sample_diversity(images)
+        if self.uses_classifier:
+            vr = self.value_range or _features.infer_value_range(
+                images if self._real_x is None else self._real_x)
+            feats, probs = self._extractor.predict(images, self.batch_size, self.verbose, vr)
+            stats = mode_coverage_from_probabilities(probs, classes, self.min_share)
+            diversity = (float("nan") if scale is None
+                         else sample_diversity(feats) / max(scale, 1e-12))
+            values.update(covered=float(stats["covered"]), coverage=stats["coverage"],
+                          diversity=float(diversity))
+        return {key: float(values[key]) for key in keys}
 
     def _min_classes(self):
         if self.min_classes is not None:
@@ -232,18 +284,38 @@ class CollapseMonitor(MonitorCallback):
         return default_min_classes(num_classes)
 
     def _collapse_reason(self, values):
-        """A sentence saying why the samples count as collapsed, or None when healthy."""
-        covered, diversity = values["covered"], values["diversity"]
-        if not np.isfinite(covered):
+        """Why the samples (:meth:`measure`'s ``values``) count as collapsed, or None."""
+        if not all(np.isfinite(values[k]) for k in ("covered", "sample_diversity")
+                   if k in values):
             return "the generated samples are not finite"
-        reasons = []
-        if covered < self._min_classes():
-            reasons.append(f"the samples cover {int(covered)} classes, fewer than "
-                           f"min_classes={self._min_classes()}")
-        if np.isfinite(diversity) and diversity < self.threshold:
-            reasons.append(f"their diversity is {diversity:.3f} of the reference's, below "
-                           f"threshold={self.threshold}")
-        return "mode collapse: " + " and ".join(reasons) if reasons else None
+        found = []
+        if "covered" in values:
+            covered, diversity, mode = values["covered"], values["diversity"], []
+            if covered < self._min_classes():
+                mode.append(f"the samples cover {int(covered)} classes, fewer than "
+                            f"min_classes={self._min_classes()}")
+            if np.isfinite(diversity) and diversity < self.threshold:
+                mode.append(f"their diversity is {diversity:.3f} of the reference's, below "
+                            f"threshold={self.threshold}")
+            if mode:
+                found.append("mode collapse: " + " and ".join(mode))
+        if "sample_diversity" in values and values["sample_diversity"] < self.diversity_floor:
+            found.append(f"generator collapse: sample diversity {values['sample_diversity']:.4g}"
+                         f" is below diversity_floor={self.diversity_floor:g}")
+        return "; ".join(found) or None
+
+    def _d_loss_reason(self, logs):
+        """Why ``logs`` say the discriminator collapsed (``d_loss_floor``), or None."""
+        if self.d_loss_floor is None:
+            return None
+        d = read_value(logs, self.d_loss_key)
+        if d is None and not self._warned_d_loss:
+            self._warned_d_loss = True
+            warn_missing("CollapseMonitor", self.d_loss_key, logs)
+        if d is None or d >= self.d_loss_floor:
+            return None
+        return (f"discriminator collapse: {self.d_loss_key}={d:.4g} is below "
+                f"d_loss_floor={self.d_loss_floor:g}")
 
     # --------------------------------------------------------------------------- acting
     def _lower_learning_rates(self):
@@ -283,12 +355,11 @@ class CollapseMonitor(MonitorCallback):
             print(f"\nEpoch {epoch + 1}: {reason}; remedy: {'; '.join(actions) or 'none'}.")
 
     def on_epoch_end(self, epoch, logs=None):
-        epochs = (self.params or {}).get("epochs")
-        due = not self.evaluated_epochs or catalog.due_at_epoch_end(epoch, self.every, epochs)
-        if due:
+        if self._due(epoch):
             values = self.measure()
             self.evaluated_epochs.append(int(epoch))
-            reason = self._collapse_reason(values)
+            reason = "; ".join(r for r in (self._collapse_reason(values),
+                                           self._d_loss_reason(logs)) if r) or None
             collapsed = reason is not None and epoch >= self.start_epoch
             self._streak = self._streak + 1 if collapsed else 0
             if reason is None:
@@ -300,10 +371,14 @@ class CollapseMonitor(MonitorCallback):
                     if self.action == "remedy":
                         reason += f" (after {len(self.remedies)} remedies)"
                     self._stop(epoch, reason)
-            self._last = {"val_coverage": values["coverage"],
-                          "val_coverage_count": values["covered"],
-                          "val_diversity": values["diversity"],
-                          "collapse": 1.0 if collapsed else 0.0}
+            self._last = {}
+            if "covered" in values:
+                self._last.update(val_coverage=values["coverage"],
+                                  val_coverage_count=values["covered"],
+                                  val_diversity=values["diversity"])
+            if "sample_diversity" in values:
+                self._last["sample_diversity"] = values["sample_diversity"]
+            self._last["collapse"] = 1.0 if collapsed else 0.0
             for key, value in self._last.items():
                 self.history.setdefault(key, []).append(value)
         else:  # later callbacks must not take these carried values as this epoch's
@@ -315,28 +390,10 @@ class CollapseMonitor(MonitorCallback):
                          if not (k == "val_coverage" and k in logs)})
             logs["collapse_remedies"] = float(len(self.remedies))
 
-    def on_train_end(self, logs=None):
-        protocol.withdraw_keys(self.model, self)
-
     def get_config(self):
-        if not (self.extractor is None or isinstance(self.extractor, str)):
-            raise ValueError("CollapseMonitor.get_config() can carry `extractor` only as a name "
-                             "or a weights path, not a model object.")
-        if self.sample_fn is not None:
-            raise ValueError("CollapseMonitor.get_config() cannot carry `sample_fn` (a callable).")
-        return {
-            "x_reference": None if self._real_x is None else self._real_x.tolist(),
-            "labels": None if self._real_y is None else self._real_y.tolist(),
-            "every": self.every, "min_classes": self.min_classes, "threshold": self.threshold,
-            "action": self.action, "patience": self.patience, "start_epoch": self.start_epoch,
-            "lr_factor": self.lr_factor, "augment_step": self.augment_step,
-            "max_remedies": self.max_remedies, "n_samples": self.n_samples,
-            "extractor": self.extractor, "min_share": self.min_share,
-            "value_range": None if self.value_range is None else list(self.value_range),
-            "seed": self.seed, "batch_size": self.batch_size, "verbose": self.verbose,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a monitor from :meth:`get_config` (``keras.callbacks.Callback`` has none)."""
-        return cls(**config)
+        return {**super().get_config(), "min_classes": self.min_classes,
+                "threshold": self.threshold, "action": self.action, "patience": self.patience,
+                "start_epoch": self.start_epoch, "lr_factor": self.lr_factor,
+                "augment_step": self.augment_step, "max_remedies": self.max_remedies,
+                "min_share": self.min_share, "diversity_floor": self.diversity_floor,
+                "d_loss_floor": self.d_loss_floor, "d_loss_key": self.d_loss_key}

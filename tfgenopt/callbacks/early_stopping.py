@@ -1,7 +1,8 @@
-"""GAN-aware early stopping: Keras' semantics plus divergence, collapse and every network.
+"""GAN-aware early stopping: Keras' semantics plus divergence stops, smoothing, every network.
 
 Everything ``keras.callbacks.EarlyStopping`` does (``monitor``, ``mode``, ``min_delta``,
-``patience``, ``baseline``, ``start_from_epoch``, ``restore_best_weights``), and:
+``patience``, ``baseline``, ``start_from_epoch``, ``restore_best_weights``, its attributes and
+its ``verbose`` messages), and:
 
 * the direction of the toolkit's own metric names is inferred (``val_fid``/``val_kid`` down,
   ``val_coverage``/precision/recall up, any ``*loss*`` down); unknown names ask for ``mode``;
@@ -10,9 +11,10 @@ Everything ``keras.callbacks.EarlyStopping`` does (``monitor``, ``mode``, ``min_
   :func:`tfgenopt.models.protocol.networks`;
 * a non-finite monitored (or, with ``check_finite``, any logged) value and a monitored value past
   ``divergence_threshold`` stop the run at once: divergence, not "no improvement";
-* optional GAN failure stops: discriminator collapse (``d_loss`` below a floor for some epochs)
-  and generator collapse (diversity of samples from a fixed noise batch below a floor);
-* optional smoothing of a noisy monitor (``"ema"`` or ``"median"`` over a window).
+* optional smoothing of a noisy monitor (an EMA, or a median over a window).
+
+Collapse detection (discriminator-loss floor, sample diversity, class coverage) is
+:class:`tfgenopt.callbacks.CollapseMonitor`'s, not this callback's.
 
 Why a run stopped is kept in ``callback.stopped_reason`` and ``model.stop_reason`` and printed
 once. Put ``QualityMonitor`` BEFORE this callback when monitoring its keys (the order is
@@ -21,87 +23,102 @@ checked at the first epoch: :class:`tfgenopt.callbacks.MonitorCallback`).
 
 from __future__ import annotations
 
+import logging
 import math
+import numbers
 
 import keras
 import numpy as np
 
-from tfgenopt._validation import check_choice, check_float, check_int
+from tfgenopt._validation import check_float, check_int
 from tfgenopt.callbacks._monitor import MonitorCallback, read_value
-from tfgenopt.models import protocol
 
-__all__ = ["EarlyStopping", "sample_diversity"]
+__all__ = ["EarlyStopping"]
 
+#: The EMA factor of ``smoothing="ema"``.
+DEFAULT_EMA_FACTOR = 0.6
 
-def sample_diversity(samples):
-    """Mean pairwise Euclidean distance between samples, divided by ``sqrt(features)``.
-
-    The per-feature root-mean-square distance: 0 when every sample is the same (mode collapse);
-    about ``sqrt(2) * std`` for independent samples of a distribution with that spread.
-
-    Args:
-        samples: array ``(n, ...)`` with ``n >= 2``.
-
-    Returns:
-        A Python float.
-
-    Example:
-        >>> sample_diversity(np.zeros((8, 4)))
-        0.0
-    """
-    x = np.asarray(keras.ops.convert_to_numpy(samples), dtype=np.float64)
-    if x.ndim < 2 or x.shape[0] < 2:
-        raise ValueError(f"`samples` must hold at least 2 samples; received shape {x.shape}.")
-    x = x.reshape(x.shape[0], -1)
-    sq = np.sum(x * x, axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
-    n = x.shape[0]
-    mean = np.sqrt(d2)[~np.eye(n, dtype=bool)].mean()
-    return float(mean / math.sqrt(x.shape[1]))
+# Arguments EarlyStopping once took, and where each went (raised as a TypeError, see __init__).
+_MOVED_TO_COLLAPSE = {
+    "d_loss_floor": "d_loss_floor", "d_collapse_patience": "patience",
+    "d_loss_key": "d_loss_key", "diversity_floor": "diversity_floor",
+    "diversity_patience": "patience", "diversity_samples": "n_samples", "seed": "seed",
+    "sample_fn": "sample_fn"}
 
 
-def _optional_float(name, value, **kwargs):
-    return None if value is None else check_float(name, value, **kwargs)
+def _removed_argument(name):
+    """The ``TypeError`` for an argument EarlyStopping no longer takes (None: never took it)."""
+    if name in _MOVED_TO_COLLAPSE:
+        return TypeError(
+            f"EarlyStopping() got an unexpected keyword argument {name!r}: collapse detection "
+            f"moved to `tg.callbacks.CollapseMonitor(...)` (`{name}` is now its "
+            f"`{_MOVED_TO_COLLAPSE[name]}`); put it in `callbacks` beside EarlyStopping.")
+    if name == "smoothing_factor":
+        return TypeError("EarlyStopping() got an unexpected keyword argument 'smoothing_factor': "
+                         "pass the EMA factor as `smoothing` (e.g. smoothing=0.5).")
+    return None
+
+
+def _check_smoothing(smoothing):
+    """``(smoothing, ema factor or None)``: None, "ema", "median" or an EMA factor in [0, 1)."""
+    if smoothing is None or smoothing == "median":
+        return smoothing, None
+    if smoothing == "ema":
+        return smoothing, DEFAULT_EMA_FACTOR
+    if isinstance(smoothing, numbers.Real) and not isinstance(smoothing, bool):
+        return smoothing, check_float("smoothing", smoothing, minimum=0.0, maximum=1.0,
+                                      max_inclusive=False)
+    raise ValueError(f"`smoothing` must be None, 'ema', 'median' or an EMA factor in [0, 1); "
+                     f"received {smoothing!r}.")
+
+
+def _print_msg(message):
+    """Print as Keras' ``io_utils.print_msg`` does (to the log when interactive logging is off)."""
+    if keras.config.is_interactive_logging_enabled():
+        print(message)
+    else:
+        logging.getLogger("tfgenopt").info(message)
+
+
+def _optional_float(name, value):
+    return None if value is None else check_float(name, value)
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
 class EarlyStopping(MonitorCallback):
-    """Stop training when a monitored value stops improving, diverges or a GAN collapses.
+    """Stop training when a monitored value stops improving or diverges.
+
+    A drop-in for ``keras.callbacks.EarlyStopping`` (the same eight arguments, attributes and
+    ``verbose`` messages) that also stops at once on divergence and can smooth a noisy monitor.
 
     Args:
         monitor: the ``logs`` key to watch (``"val_loss"``, ``"val_kid"``, ``"g_loss"``, ...).
-        mode: ``"auto"`` (inferred from the name; unknown names raise), ``"min"`` or ``"max"``.
         min_delta: the smallest change that counts as an improvement (its absolute value, as
             in Keras; an improvement must beat the best by more than it).
         patience: epochs without improvement before stopping.
+        verbose: 1 prints the reason once when stopping, Keras' "early stopping" line, and
+            when restoring.
+        mode: ``"auto"`` (inferred from the name; unknown names raise), ``"min"`` or ``"max"``.
         baseline: a value to beat; the wait is reset only by epochs beating it.
-        start_from_epoch: epochs to wait before watching (warm-up).
         restore_best_weights: restore every network to the best epoch at the end of training.
+        start_from_epoch: epochs to wait before watching (warm-up).
         divergence_threshold: stop at once when the raw monitored value is worse than this
             (above it in ``min`` mode, below it in ``max`` mode).
         check_finite: also stop at once when ANY numeric logged value is NaN/inf (the
             monitored value is always checked).
-        smoothing: ``None``, ``"ema"`` (``s = a * s + (1 - a) * x``, bias-corrected) or
-            ``"median"`` (of the last ``smoothing_window`` values); the smoothed value is what
+        smoothing: ``None``; ``"ema"`` (``s = a * s + (1 - a) * x``, bias-corrected, with
+            ``a = 0.6``) or a float ``a`` in [0, 1) (that EMA with factor ``a``); or
+            ``"median"`` (of the last ``smoothing_window`` values). The smoothed value is what
             patience compares, and it is logged as ``{monitor}_smoothed``. Values another
             callback carried over from an earlier epoch (``model.carried_log_keys``, e.g. a
             ``QualityMonitor`` with ``every > 1``) count towards patience but are neither
             smoothed in nor taken as the best epoch.
         smoothing_window: window of the median.
-        smoothing_factor: ``a`` of the EMA, in [0, 1).
-        d_loss_floor: stop when ``d_loss_key`` stays below this for ``d_collapse_patience``
-            consecutive epochs (the discriminator wins outright: collapse).
-        d_collapse_patience: epochs of the discriminator-collapse condition.
-        d_loss_key: the logged discriminator loss.
-        diversity_floor: stop when the diversity (:func:`sample_diversity`) of
-            ``model.generate(diversity_samples, seed=seed)`` stays below this for
-            ``diversity_patience`` epochs (mode collapse); logged as ``sample_diversity``.
-        diversity_patience: epochs of the generator-collapse condition.
-        diversity_samples: samples drawn from the fixed noise batch (>= 2).
-        seed: the seed of that noise batch.
-        verbose: 1 prints the reason once when stopping and when restoring.
-        sample_fn: for ``diversity_floor`` on a model without ``generate``: a callable
-            ``fn(n, seed)`` (see ``tfgenopt.models.protocol.sampler``).
+
+    Collapse detection is not here: ``d_loss_floor``, ``diversity_floor`` and the other
+    collapse arguments of earlier versions raise a ``TypeError`` pointing at
+    :class:`tfgenopt.callbacks.CollapseMonitor` (``**kwargs`` exists only to raise it), and
+    ``smoothing_factor`` one pointing at ``smoothing``.
 
     Returns:
         A ``keras.callbacks.Callback``; after a stop, ``stopped_epoch``, ``stopped_reason`` and
@@ -109,17 +126,19 @@ class EarlyStopping(MonitorCallback):
 
     Example:
         >>> cb = EarlyStopping("val_kid", patience=5, restore_best_weights=True,
-        ...                    divergence_threshold=1.0)
+        ...                    divergence_threshold=1.0, smoothing=0.5)
+        >>> cb.mode, cb.smoothing_factor
+        ('min', 0.5)
     """
 
-    def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=0,
-                 baseline=None, start_from_epoch=0, restore_best_weights=False,
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=1, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0,
                  divergence_threshold=None, check_finite=True, smoothing=None,
-                 smoothing_window=5, smoothing_factor=0.6, d_loss_floor=None,
-                 d_collapse_patience=3, d_loss_key="d_loss", diversity_floor=None,
-                 diversity_patience=2, diversity_samples=64, seed=0, verbose=1, sample_fn=None):
+                 smoothing_window=5, **kwargs):
+        for name in kwargs:
+            raise _removed_argument(name) or TypeError(
+                f"EarlyStopping() got an unexpected keyword argument {name!r}.")
         super().__init__(monitor, mode, min_delta, verbose)
-        self.sample_fn = protocol.check_sample_fn(sample_fn)
         self.patience = check_int("patience", patience, minimum=0)
         self.baseline = _optional_float("baseline", baseline)
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
@@ -130,23 +149,14 @@ class EarlyStopping(MonitorCallback):
         self.restore_best_weights = restore_best_weights
         self.check_finite = check_finite
         self.divergence_threshold = _optional_float("divergence_threshold", divergence_threshold)
-        if smoothing is not None:
-            check_choice("smoothing", smoothing, ("ema", "median"))
-        self.smoothing = smoothing
+        self.smoothing, self.smoothing_factor = _check_smoothing(smoothing)
         self.smoothing_window = check_int("smoothing_window", smoothing_window, minimum=1)
-        self.smoothing_factor = check_float("smoothing_factor", smoothing_factor, minimum=0.0,
-                                            maximum=1.0, max_inclusive=False)
-        self.d_loss_floor = _optional_float("d_loss_floor", d_loss_floor)
-        self.d_collapse_patience = check_int("d_collapse_patience", d_collapse_patience,
-                                             minimum=1)
-        if not isinstance(d_loss_key, str) or not d_loss_key:
-            raise TypeError(f"`d_loss_key` must be a non-empty string; received {d_loss_key!r}.")
-        self.d_loss_key = d_loss_key
-        self.diversity_floor = _optional_float("diversity_floor", diversity_floor, minimum=0.0)
-        self.diversity_patience = check_int("diversity_patience", diversity_patience, minimum=1)
-        self.diversity_samples = check_int("diversity_samples", diversity_samples, minimum=2)
-        self.seed = check_int("seed", seed, minimum=0)
         self._reset()
+
+    @property
+    def monitor_op(self):
+        """As in Keras: ``keras.ops.less`` in ``min`` mode, ``keras.ops.greater`` in ``max``."""
+        return keras.ops.less if self.mode == "min" else keras.ops.greater
 
     # -- state ---------------------------------------------------------------------------------
     def _reset(self):
@@ -157,31 +167,30 @@ class EarlyStopping(MonitorCallback):
         self._history = []
         self._ema = 0.0
         self._smoothed = None
-        self._d_below = 0
-        self._div_below = 0
         self._initial_weights = None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._reset()
-        if self.diversity_floor is not None:
-            try:
-                self._sample = protocol.sampler(self.model, self.sample_fn, "EarlyStopping")
-            except TypeError as e:
-                raise ValueError(f"`diversity_floor` needs samples: {e} Or use "
-                                 "diversity_floor=None.") from None
         self.model.stop_reason = None
         if self.restore_best_weights:  # what to restore if the very first epoch diverges
             self._initial_weights = self._snapshot()
 
+    def get_monitor_value(self, logs):
+        """As in Keras: the monitored value in ``logs`` (a float), or None with a warning."""
+        value = self._monitored_value(logs)
+        if value is None:
+            self._warn_missing_once(logs)
+        return value
+
     def _smooth(self, value):
         self._history.append(value)
-        if self.smoothing == "ema":
+        if self.smoothing == "median":
+            return float(np.median(self._history[-self.smoothing_window:]))
+        if self.smoothing_factor is not None:
             a = self.smoothing_factor
             self._ema = a * self._ema + (1.0 - a) * value
             return self._ema / (1.0 - a ** len(self._history))
-        if self.smoothing == "median":
-            return float(np.median(self._history[-self.smoothing_window:]))
         return value
 
     # -- the checks, in order ------------------------------------------------------------------
@@ -205,29 +214,10 @@ class EarlyStopping(MonitorCallback):
                     f"divergence_threshold={t:.6g}.")
         return None
 
-    def _collapsed(self, logs):
-        if self.d_loss_floor is not None:
-            d = read_value(logs, self.d_loss_key)
-            self._d_below = self._d_below + 1 if d is not None and d < self.d_loss_floor else 0
-            if self._d_below >= self.d_collapse_patience:
-                return (f"discriminator collapse: {self.d_loss_key} < {self.d_loss_floor:g} for "
-                        f"{self._d_below} epochs (last {d:.4g}).")
-        if self.diversity_floor is not None:
-            samples = self._sample(self.diversity_samples, seed=self.seed)
-            div = sample_diversity(samples)
-            logs["sample_diversity"] = div
-            self._div_below = self._div_below + 1 if div < self.diversity_floor else 0
-            if self._div_below >= self.diversity_patience:
-                return (f"generator collapse: sample diversity < {self.diversity_floor:g} for "
-                        f"{self._div_below} epochs (last {div:.4g}).")
-        return None
-
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         current = self._monitored_value(logs)
         reason = self._non_finite(logs, current) or self._diverged(current)
-        if reason is None:
-            reason = self._collapsed(logs)
         if reason is not None:
             self._stop(epoch, reason)
             return
@@ -263,19 +253,23 @@ class EarlyStopping(MonitorCallback):
                               f"(best {best}).")
 
     def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            _print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")  # Keras' line
         if self.restore_best_weights and self.best_weights is None and self.stopped_reason:
             self.best_weights = self._initial_weights
         self._initial_weights = None
         if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
-                at = "the first watched epoch" if self.best_epoch is None else \
-                    f"epoch {self.best_epoch + 1}"
-                print(
-                    f"Restoring the weights of {sorted(self.best_weights)} from {at}.")
+            if self.verbose > 0:
+                if self.best_epoch is None:
+                    _print_msg("Restoring model weights from the start of the first watched "
+                               "epoch.")
+                else:  # Keras' line
+                    _print_msg("Restoring model weights from the end of the best epoch: "
+                               f"{self.best_epoch + 1}.")
+                _print_msg(f"Restored networks: {sorted(self.best_weights)}.")
             self._restore(self.best_weights)
 
-    _STATE = ("wait", "stopped_epoch", "best", "best_epoch", "_history", "_ema", "_smoothed",
-              "_d_below", "_div_below")
+    _STATE = ("wait", "stopped_epoch", "best", "best_epoch", "_history", "_ema", "_smoothed")
 
     def get_state(self):
         """What a resumed run needs to go on counting (best, wait, smoothing, best weights).
@@ -310,21 +304,13 @@ class EarlyStopping(MonitorCallback):
         self.best_weights = weights or None
 
     def get_config(self):
-        if self.sample_fn is not None:
-            raise ValueError("EarlyStopping.get_config() cannot carry `sample_fn` (a callable).")
-        return {"monitor": self.monitor, "mode": self.mode, "min_delta": self.min_delta,
-                "patience": self.patience, "baseline": self.baseline,
-                "start_from_epoch": self.start_from_epoch,
+        return {"monitor": self.monitor, "min_delta": self.min_delta, "patience": self.patience,
+                "verbose": self.verbose, "mode": self.mode, "baseline": self.baseline,
                 "restore_best_weights": self.restore_best_weights,
+                "start_from_epoch": self.start_from_epoch,
                 "divergence_threshold": self.divergence_threshold,
                 "check_finite": self.check_finite, "smoothing": self.smoothing,
-                "smoothing_window": self.smoothing_window,
-                "smoothing_factor": self.smoothing_factor, "d_loss_floor": self.d_loss_floor,
-                "d_collapse_patience": self.d_collapse_patience, "d_loss_key": self.d_loss_key,
-                "diversity_floor": self.diversity_floor,
-                "diversity_patience": self.diversity_patience,
-                "diversity_samples": self.diversity_samples, "seed": self.seed,
-                "verbose": self.verbose}
+                "smoothing_window": self.smoothing_window}
 
     @classmethod
     def from_config(cls, config):

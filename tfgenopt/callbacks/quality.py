@@ -14,9 +14,8 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._registry import Registry
-from tfgenopt._validation import check_array, check_int, check_value_range
-from tfgenopt.callbacks._copy import deepcopy_sharing
-from tfgenopt.evaluation import extractors
+from tfgenopt._validation import check_int
+from tfgenopt.callbacks._sample_monitor import SampleMonitor
 from tfgenopt.evaluation import features as _features
 from tfgenopt.evaluation.coverage import check_coverage_rule, mode_coverage_from_probabilities
 from tfgenopt.evaluation.fid import fid
@@ -85,8 +84,6 @@ def _precision_recall(cb, feats, probs):
     r = precision_recall(cb._real_features, feats, k=cb.k)
     return r["precision"], r["recall"], r["density"]
 
-# Shared, not copied, by ``copy.deepcopy`` (Keras Tuner copies callbacks for every trial).
-_SHARED = ("_real_x", "_real_y", "_extractor", "extractor", "sample_fn")
 
 
 def _check_domain(metrics, labels):
@@ -102,7 +99,7 @@ def _check_domain(metrics, labels):
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
-class QualityMonitor(keras.callbacks.Callback):
+class QualityMonitor(SampleMonitor):
     """Measure sample quality every ``every`` epochs and write it into ``logs``.
 
     At the end of an evaluated epoch it draws ``n_samples`` images with
@@ -183,21 +180,14 @@ class QualityMonitor(keras.callbacks.Callback):
         ...     tg.callbacks.EarlyStopping(monitor="val_kid", patience=5)])  # doctest: +SKIP
     """
 
+    reference_arg = "real_data"
+
     def __init__(self, real_data, metrics=("fid", "kid", "coverage"), every=1, n_samples=None,
                  extractor=None, seed=0, batch_size=256, kid_subsets=20, kid_subset_size=None,
                  k=3, min_share=None, value_range=None, labels=None, verbose=0, sample_fn=None,
                  coverage_rule="relative"):
-        super().__init__()
-        if isinstance(real_data, tuple) and len(real_data) == 2 and labels is None:
-            real_data, labels = real_data
-        x = check_array("real_data", real_data)
-        if x.shape[0] < 2:
-            raise ValueError(f"`real_data` needs at least 2 samples; received {x.shape[0]}.")
-        if labels is not None:
-            labels = check_array("labels", labels, min_ndim=1)
-            if labels.shape[0] != x.shape[0]:
-                raise ValueError(f"`labels` must have one entry per real sample ({x.shape[0]}); "
-                                 f"received {labels.shape[0]}.")
+        super().__init__(real_data, labels, every, n_samples, extractor, seed, batch_size,
+                         value_range, verbose, sample_fn)
         if isinstance(metrics, str):
             metrics = (metrics,)
         metrics = tuple(metrics)
@@ -206,30 +196,16 @@ class QualityMonitor(keras.callbacks.Callback):
         for name in metrics:
             QUALITY_METRICS.get(name, "metrics")
         metrics = tuple(dict.fromkeys(catalog.quality_metric(name).name for name in metrics))
-        self.every = check_int("every", every, minimum=1)
-        if n_samples is not None:
-            n_samples = check_int("n_samples", n_samples, minimum=2)
         self.kid_subsets = check_int("kid_subsets", kid_subsets, minimum=1)
         if kid_subset_size is not None:
             kid_subset_size = check_int("kid_subset_size", kid_subset_size, minimum=2)
         self.k = check_int("k", k, minimum=1)
-        self.seed = check_int("seed", seed)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.coverage_rule, self.min_share = check_coverage_rule(coverage_rule, min_share,
                                                                  "coverage_rule")
-        self.value_range = (None if value_range is None
-                            else check_value_range("value_range", value_range))
-        self.verbose = check_int("verbose", verbose, minimum=0)
-        extractor = extractors.check(extractor)
-        if isinstance(extractor, str) and extractor == "domain":
-            _check_domain(metrics, labels)
+        if isinstance(self.extractor, str) and self.extractor == "domain":
+            _check_domain(metrics, self._real_y)
         self.metrics = metrics
-        self.n_samples = n_samples
         self.kid_subset_size = kid_subset_size
-        self.extractor = extractor
-        self.sample_fn = protocol.check_sample_fn(sample_fn)
-        self._real_x, self._real_y = x, labels
-        self._extractor = None
         self._reset()
 
     def _reset(self):
@@ -248,17 +224,13 @@ class QualityMonitor(keras.callbacks.Callback):
         """The ``logs`` keys this monitor writes, in order."""
         return tuple(key for name in self.metrics for key in catalog.QUALITY[name].keys)
 
-    def __deepcopy__(self, memo):
-        return deepcopy_sharing(self, memo, _SHARED)
-
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._reset()
         protocol.set_carried_keys(self.model, ())
         self._sample = protocol.sampler(self.model, self.sample_fn, "QualityMonitor")
         check_data_range(self.model, self._real_x, "real_data", "QualityMonitor")
-        if self._extractor is None:
-            self._extractor = extractors.get(self.extractor, real=self._real_x,
-                                                      labels=self._real_y)
+        self._load_extractor()
         if "coverage" in self.metrics and self._extractor.probability_output is None:
             raise ValueError("metric 'coverage' needs an extractor with a softmax output.")
         self._range = self.value_range or _features.infer_value_range(self._real_x)
@@ -268,12 +240,6 @@ class QualityMonitor(keras.callbacks.Callback):
         if probs is not None:
             self._real_classes = probs.argmax(axis=1) if self._real_y is None else self._real_y
         protocol.announce_keys(self.model, self, self.log_keys)  # once set up: the order contract
-
-    def _due(self, epoch):
-        # The package's rule (epoch numbers k, 2k, ... and the last), plus the run's first
-        # epoch: the keys must be in ``logs`` from the start for EarlyStopping and tuners.
-        return (not self.evaluated_epochs
-                or catalog.due_at_epoch_end(epoch, self.every, (self.params or {}).get("epochs")))
 
     def measure(self):
         """Generate samples now and return the metric values (a dict of log keys -> floats).
@@ -316,27 +282,7 @@ class QualityMonitor(keras.callbacks.Callback):
         if logs is not None:
             logs.update(self._last)
 
-    def on_train_end(self, logs=None):
-        protocol.withdraw_keys(self.model, self)
-
     def get_config(self):
-        if not (self.extractor is None or isinstance(self.extractor, str)):
-            raise ValueError("QualityMonitor.get_config() can carry `extractor` only as a name or "
-                             "a weights path, not a model object.")
-        if self.sample_fn is not None:
-            raise ValueError("QualityMonitor.get_config() cannot carry `sample_fn` (a callable).")
-        return {
-            "real_data": self._real_x.tolist(),
-            "labels": None if self._real_y is None else self._real_y.tolist(),
-            "metrics": list(self.metrics), "every": self.every, "n_samples": self.n_samples,
-            "extractor": self.extractor, "seed": self.seed, "batch_size": self.batch_size,
-            "kid_subsets": self.kid_subsets, "kid_subset_size": self.kid_subset_size,
-            "k": self.k, "min_share": self.min_share, "coverage_rule": self.coverage_rule,
-            "value_range": None if self.value_range is None else list(self.value_range),
-            "verbose": self.verbose,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a monitor from :meth:`get_config` (``keras.callbacks.Callback`` has none)."""
-        return cls(**config)
+        return {**super().get_config(), "metrics": list(self.metrics),
+                "kid_subsets": self.kid_subsets, "kid_subset_size": self.kid_subset_size,
+                "k": self.k, "min_share": self.min_share, "coverage_rule": self.coverage_rule}

@@ -22,7 +22,7 @@ def sample_diversity_ratio(model, x_real, n=256, seed=0):
         >>> sample_diversity_ratio(Constant(), np.random.default_rng(0).random((8, 4)))
         0.0
     """
-    from tfgenopt.callbacks.early_stopping import sample_diversity
+    from tfgenopt.callbacks.collapse import sample_diversity
 
     real = np.asarray(x_real[:n], dtype=np.float64)
     fake = np.asarray(model.generate(min(n, max(len(real), 2)), seed=seed), dtype=np.float64)

@@ -3,10 +3,9 @@ the callbacks Keras Tuner passes to ``HyperModel.fit``, and its unspecified obje
 
 from __future__ import annotations
 
-import keras
 import keras_tuner
 
-__all__ = ["tuner_objective", "is_default_objective", "per_epoch", "DefaultObjectiveLogger"]
+__all__ = ["tuner_objective", "is_default_objective", "per_epoch"]
 
 
 def tuner_objective(callbacks):
@@ -32,17 +31,3 @@ def per_epoch(history):
     """``[{key: value}]`` per epoch from a ``History.history`` dict."""
     n = max((len(v) for v in history.values()), default=0)
     return [{k: v[i] for k, v in history.items() if i < len(v)} for i in range(n)]
-
-
-class DefaultObjectiveLogger(keras.callbacks.Callback):
-    """Writes ``logs["default_objective"]``: the HyperModel's objective, to minimize."""
-
-    def __init__(self, hypermodel):
-        super().__init__()
-        self.hypermodel = hypermodel
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            value = self.hypermodel._signed(logs)
-            if value is not None:
-                logs["default_objective"] = value

@@ -17,15 +17,11 @@ import numpy as np
 from tfgenopt import _keras_adapter, builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
+from tfgenopt.callbacks._tuning import DefaultObjectiveLogger
 from tfgenopt.callbacks.cosine import EpochCosineDecay  # re-exported: it lived here
 from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.tuning._checkpoint import defer_checkpoints
-from tfgenopt.tuning._objective import (
-    DefaultObjectiveLogger,
-    is_default_objective,
-    per_epoch,
-    tuner_objective,
-)
+from tfgenopt.tuning._objective import is_default_objective, per_epoch, tuner_objective
 from tfgenopt.tuning.space import SearchSpace, choice, fixed, float_range, int_range
 
 __all__ = [

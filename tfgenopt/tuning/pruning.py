@@ -16,7 +16,6 @@ import json
 import math
 import os
 
-import keras
 import numpy as np
 
 from tfgenopt._validation import check_int
@@ -166,31 +165,3 @@ def _mean_curve(record, objective):
             sums[epoch + 1] = sums.get(epoch + 1, 0.0) + float(value)
             counts[epoch + 1] = counts.get(epoch + 1, 0) + 1
     return {e: sums[e] / counts[e] for e in sums}
-
-
-class PruningCallback(keras.callbacks.Callback):
-    """Asks the search's pruner after every epoch and stops the trial when it says so.
-
-    Keras Tuner deep-copies callbacks for every trial; the copies share the pruner (and the
-    trial's record of where it stopped), which :class:`tfgenopt.tuning.tuners` reads back.
-
-    Args:
-        pruner: the search's pruner.
-        objective: the ``keras_tuner.Objective`` of the search.
-        state: a dict shared by the copies; ``state["pruned_at_epoch"]`` is set on pruning.
-    """
-
-    def __init__(self, pruner, objective, state):
-        super().__init__()
-        self.pruner, self.objective, self.state = pruner, objective, state
-
-    def __deepcopy__(self, memo):
-        return PruningCallback(self.pruner, self.objective, self.state)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not logs or not self.objective.has_value(logs):
-            return
-        value = float(self.objective.get_value(logs))
-        if self.pruner.should_prune(epoch + 1, value):
-            self.state["pruned_at_epoch"] = epoch + 1
-            self.model.stop_training = True

@@ -16,8 +16,9 @@ import numpy as np
 
 from tfgenopt import _keras_adapter
 from tfgenopt._io import atomic_write_json
+from tfgenopt.callbacks._tuning import PruningCallback
 from tfgenopt.tuning import _kt_adapter
-from tfgenopt.tuning.pruning import PruningCallback, trial_curves
+from tfgenopt.tuning.pruning import trial_curves
 from tfgenopt.tuning.results import HISTORY_FILE
 
 __all__ = ["RandomSearch", "BayesianOptimization", "Hyperband", "GridSearch", "TUNER_CLASSES"]
