@@ -83,6 +83,20 @@ class TestBadRecipeArguments:
         assert (gan.recipe, gan.d_optimizer, gan.augmenter, gan.lecam_ema) == before
         assert gan.get_compile_config() == config
 
+    def test_the_recipe_is_the_only_owner_of_its_optimizers_loss_and_layers(self):
+        gan = tiny_gan()
+        assert (gan.d_optimizer, gan.g_optimizer, gan.augmenter, gan.lecam_ema) == (None,) * 4
+        for kwargs in ({"augment": "translation", "lecam": 0.1, "loss": "hinge"}, {}):
+            gan.compile(**kwargs)
+            r = gan.recipe
+            assert (gan.d_optimizer, gan.g_optimizer, gan.adversarial_loss, gan.augmenter,
+                    gan.lecam_ema) == (r.d_optimizer, r.g_optimizer, r.loss, r.augmenter,
+                                       r.lecam_ema)
+            assert not {"d_optimizer", "g_optimizer", "augmenter", "lecam_ema",
+                        "adversarial_loss"} & set(vars(gan))
+        with pytest.raises(AttributeError):
+            gan.d_optimizer = keras.optimizers.Adam()
+
     def test_augment_needs_images_or_square_vectors(self):
         g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=10)
         d = tg.builders.dense_discriminator(input_dim=10, hidden=(8,))

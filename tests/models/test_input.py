@@ -1,11 +1,12 @@
-"""Tests for tfgenopt.models._input: the lean NumPy input path of GAN.fit."""
+"""Tests for tfgenopt.models._input (the one fit) and its array pipeline, tfgenopt.data.pipeline."""
 
 import numpy as np
 import pytest
 
 import tfgenopt as tg
+from tfgenopt.data.pipeline import array_dataset
 from tfgenopt.models import GAN
-from tfgenopt.models._input import array_dataset, can_use
+from tfgenopt.models._input import can_use
 
 
 class TestArrayDataset:
@@ -35,8 +36,8 @@ class TestArrayDataset:
                 "steps_per_epoch": None, **kwargs}
         assert not can_use(np.ones((4, 2)), None, 2, args["validation_split"],
                            args["sample_weight"], args["class_weight"],
-                           args["steps_per_epoch"], {})
-        assert can_use(np.ones((4, 2)), None, 2, 0.0, None, None, None, {})
+                           args["steps_per_epoch"])
+        assert can_use(np.ones((4, 2)), None, 2, 0.0, None, None, None)
 
 
 class TestGANFitOnArrays:
@@ -56,6 +57,24 @@ class TestGANFitOnArrays:
         gan = self._gan()
         hist = gan.fit(rng.random((10, 6)), batch_size=4, validation_split=0.2, verbose=0)
         assert int(gan.g_optimizer.iterations) == 2 and "val_d_loss" in hist.history
+
+
+    def test_fit_has_keras_explicit_signature(self):
+        import inspect
+
+        import keras
+
+        assert (list(inspect.signature(GAN.fit).parameters)
+                == list(inspect.signature(keras.Model.fit).parameters))
+
+    def test_validation_arrays_are_batched_by_the_fit_batch_size(self, rng):
+        import keras
+
+        gan, sizes = self._gan(), []
+        count = keras.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: sizes.append(b))
+        gan.fit(rng.random((10, 6)), batch_size=4, validation_data=rng.random((10, 6)),
+                validation_freq=1, callbacks=[count], verbose=0)
+        assert len(sizes) == 3 and int(gan.g_optimizer.iterations) == 3
 
 
 class TestVAEFitOnArrays:
