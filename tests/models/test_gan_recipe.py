@@ -97,6 +97,15 @@ class TestBadRecipeArguments:
         with pytest.raises(AttributeError):
             gan.d_optimizer = keras.optimizers.Adam()
 
+    def test_the_model_tracks_only_the_current_recipes_layers(self):
+        gan = tiny_gan()
+        gan.compile(augment="translation", lecam=0.1)
+        gan.compile(lecam=0.2)
+        extra = [layer for layer in gan.layers if layer not in (gan.generator, gan.discriminator,
+                                                                 gan.ema_generator)]
+        assert extra == [gan.lecam_ema]
+        assert all(any(w is v for v in gan.weights) for w in gan.lecam_ema.weights)
+
     def test_augment_needs_images_or_square_vectors(self):
         g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=10)
         d = tg.builders.dense_discriminator(input_dim=10, hidden=(8,))

@@ -71,6 +71,8 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         self.trackers = {k: keras.metrics.Mean(name=k)
                          for k in _BASE_KEYS + ("gp", "r1", "lecam", "ada_p")}
         self._recipe = None  # the only owner of the optimizers, the loss and their state
+        # Keras tracks the recipe's layers through this list (gan.layers / weights, saving).
+        self._recipe_layers = []
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
@@ -109,6 +111,10 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         recipe.build(self.generator, self.discriminator, self.seed)
         super().compile(optimizer=None, **recipe.keras_compile_args())
         self._recipe = recipe
+        # Untracked first: a replaced recipe's layers would save beside (before) the new ones.
+        self._recipe_layers.clear()
+        self._recipe_layers.extend(layer for layer in (recipe.augmenter, recipe.lecam_ema)
+                                   if layer is not None)
 
     @property
     def recipe(self):
