@@ -7,16 +7,15 @@ import tensorflow as tf
 
 import tfgenopt as tg
 from tests.helpers import check_keras_roundtrip
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.models import GAN, recipe
 
 LATENT, SIDE = 4, 8
 DIM = SIDE * SIDE
 
 
-def tiny_gan(**kwargs):
-    g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=DIM, seed=0)
-    d = tg.builders.dense_discriminator(input_dim=DIM, hidden=(8,), seed=1)
-    return GAN(g, d, latent_dim=LATENT, seed=0, **kwargs)
+def tiny_gan():
+    return _tiny_gan(latent_dim=LATENT, dim=DIM, compile=False)
 
 
 @pytest.fixture

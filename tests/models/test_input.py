@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import tfgenopt as tg
+from tests.helpers import tiny_gan, tiny_vae
 from tfgenopt.data.pipeline import array_dataset
 from tfgenopt.models import GAN
 from tfgenopt.models._input import can_use
@@ -42,11 +42,7 @@ class TestArrayDataset:
 
 class TestGANFitOnArrays:
     def _gan(self):
-        g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6, seed=0)
-        d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,), seed=1)
-        gan = GAN(g, d, latent_dim=4, seed=0)
-        gan.compile(steps_per_execution=4)
-        return gan
+        return tiny_gan(dim=6, steps_per_execution=4)
 
     def test_steps_per_epoch_is_ceil_n_over_batch_size(self, rng):
         gan = self._gan()
@@ -80,8 +76,6 @@ class TestGANFitOnArrays:
 
 class TestVAEFitOnArrays:
     def test_vae_takes_the_same_path_and_counts_steps(self, rng):
-        vae = tg.models.VAE(tg.builders.vae_encoder(6, latent_dim=2, hidden=(4,), seed=0),
-                            tg.builders.vae_decoder(2, 6, hidden=(4,), seed=1), seed=0)
-        vae.compile("adam")
+        vae = tiny_vae(dim=6, hidden=(4,), optimizer="adam")
         vae.fit(rng.random((10, 6)), batch_size=4, epochs=2, verbose=0)
         assert int(vae.optimizer.iterations) == 6
