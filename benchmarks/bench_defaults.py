@@ -43,7 +43,7 @@ from bench_gan_step import PlainGAN, adam, check_same_step, networks  # noqa: E4
 from keras import ops  # noqa: E402
 
 import tfgenopt as tg  # noqa: E402
-from tfgenopt.models._input import array_dataset  # noqa: E402
+from tfgenopt.data.pipeline import array_dataset  # noqa: E402
 
 LATENT = 100
 # The keras.io GAN recipe, explicitly (execution arguments are *not* passed: defaults).

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import tfgenopt as tg
-from tests.helpers import check_config_roundtrip
+from tests.helpers import check_config_roundtrip, tiny_vae
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.callbacks import EarlyStopping
 from tfgenopt.callbacks._monitor import infer_mode
-from tfgenopt.models import GAN, VAE, protocol
+from tfgenopt.models import protocol
 
 
 class FakeModel:
@@ -50,11 +51,7 @@ def keras_stop_epoch(values, **kwargs):
 
 
 def tiny_gan(ema=None, seed=0):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(16,), output_dim=16, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=16, hidden=(16,), seed=seed)
-    gan = GAN(generator=g, discriminator=d, latent_dim=4, ema=ema, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(5e-3), g_optimizer=keras.optimizers.Adam(5e-3))
-    return gan
+    return _tiny_gan(hidden=(16,), seed=seed, net_seeds=(seed, seed), ema=ema, lr=5e-3)
 
 
 class WeightRecorder(keras.callbacks.Callback):
@@ -299,9 +296,8 @@ class TestRealRuns:
 
     def test_planted_nan_stops_and_restores_finite_weights(self, digits8):
         x = digits8[0].reshape(len(digits8[0]), -1)[:128]
-        vae = VAE(tg.builders.vae_encoder(64, latent_dim=2, hidden=(16,)),
-                  tg.builders.vae_decoder(2, 64, hidden=(16,)), seed=0)
-        vae.compile(keras.optimizers.Adam(1e-3))
+        vae = tiny_vae(dim=64, hidden=(16,), net_seeds=(None, None),
+                       optimizer=keras.optimizers.Adam(1e-3))
 
         class PlantNaN(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 
 import tfgenopt as tg
-from tests.helpers import check_config_roundtrip
+from tests.helpers import check_config_roundtrip, tiny_autoencoder, tiny_gan
 from tfgenopt.callbacks import LossLandscape
 
 
 def _autoencoder(rng):
     x = rng.uniform(size=(48, 16)).astype("float32")
-    ae = tg.builders.dense_autoencoder(input_dim=16, hidden=(6, 3), seed=0)
-    ae.compile(keras.optimizers.Adam(1e-2), "mse")
+    ae = tiny_autoencoder(hidden=(6, 3), optimizer=keras.optimizers.Adam(1e-2))
     return ae, x
 
 
@@ -64,10 +63,7 @@ class TestLogs:
 
     @pytest.mark.slow  # ~7 s; tests/landscape/test_game.py checks the per-player probes in make test
     def test_gan_probes_are_per_player_with_rotation(self, rng):
-        g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, seed=0)
-        d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=0)
-        gan = tg.models.GAN(g, d, latent_dim=4, seed=0)
-        gan.compile()
+        gan = tiny_gan(net_seeds=(0, 0))
         x = rng.uniform(size=(32, 16)).astype("float32")
         cb = LossLandscape(x, kind=("hessian", "rotation"), iterations=4, verbose=0)
         h = gan.fit(x, epochs=1, batch_size=16, verbose=0, callbacks=[cb])

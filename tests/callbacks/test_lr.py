@@ -8,19 +8,15 @@ import pytest
 
 import tfgenopt as tg
 from tests.helpers import check_config_roundtrip
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.callbacks import LearningRateLogger, LRFinder, ReduceLROnPlateau
 from tfgenopt.callbacks.lr import get_lr
 from tfgenopt.callbacks.lr_finder import suggest_lr
-from tfgenopt.models import GAN
 from tfgenopt.schedules import StepDecay
 
 
 def tiny_gan(d_lr=1e-3, g_lr=2e-3, seed=0):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(16,), output_dim=16, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=16, hidden=(16,), seed=seed)
-    gan = GAN(generator=g, discriminator=d, latent_dim=4, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(d_lr), g_optimizer=keras.optimizers.Adam(g_lr))
-    return gan
+    return _tiny_gan(hidden=(16,), seed=seed, net_seeds=(seed, seed), lr=(d_lr, g_lr))
 
 
 def dense_model(lr=0.01, optimizer=keras.optimizers.SGD, inputs=4):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import tfgenopt as tg
-from tests.helpers import check_config_roundtrip
+from tests.helpers import check_config_roundtrip, tiny_vae
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.callbacks import QualityMonitor
 from tfgenopt.evaluation import FeatureExtractor
-from tfgenopt.models import GAN, VAE
 from tfgenopt.plotting import plot_quality
 
 ALL_KEYS = ("val_fid", "val_kid", "val_kid_std", "val_coverage", "val_class_kl",
@@ -29,12 +29,9 @@ def digits():
     return tg.data.load_digits(image_size=8, flatten=True)
 
 
-def tiny_gan(seed=0):
-    g = tg.builders.dense_generator(latent_dim=8, hidden=(32,), output_dim=64, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=64, hidden=(32,), seed=seed)
-    gan = GAN(generator=g, discriminator=d, latent_dim=8, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-3), g_optimizer=keras.optimizers.Adam(2e-3))
-    return gan
+def tiny_gan(seed=0, ema=0.999, lr=2e-3):
+    return _tiny_gan(latent_dim=8, dim=64, hidden=(32,), seed=seed, net_seeds=(seed, seed),
+                     ema=ema, lr=lr)
 
 
 def monitor(x_val, extractor, **kwargs):
@@ -113,10 +110,8 @@ class TestQualityMonitorLogs:
 class TestQualityMonitorOnOtherModels:
     def test_vae_prior_samples_are_measured(self, digits, extractor):
         x_train, x_val = digits
-        enc = tg.builders.vae_encoder(64, latent_dim=2, hidden=(32,))
-        dec = tg.builders.vae_decoder(latent_dim=2, output_shape=64, hidden=(32,))
-        vae = VAE(enc, dec, seed=0)
-        vae.compile(keras.optimizers.Adam(1e-2))
+        vae = tiny_vae(dim=64, hidden=(32,), net_seeds=(None, None),
+                       optimizer=keras.optimizers.Adam(1e-2))
         qm = monitor(x_val, extractor, metrics=("fid", "coverage"))
         history = vae.fit(x_train, epochs=2, batch_size=128, verbose=0, callbacks=[qm])
         assert len(history.history["val_fid"]) == 2 and "loss" in history.history
@@ -124,10 +119,7 @@ class TestQualityMonitorOnOtherModels:
 
     def test_gan_ema_generator_samples_are_measured(self, digits, extractor):
         x_train, x_val = digits
-        g = tg.builders.dense_generator(latent_dim=8, hidden=(32,), output_dim=64, seed=0)
-        d = tg.builders.dense_discriminator(input_dim=64, hidden=(32,), seed=0)
-        gan = GAN(g, d, latent_dim=8, ema=0.9, seed=0)
-        gan.compile()
+        gan = tiny_gan(ema=0.9, lr=None)  # the default recipe
         qm = monitor(x_val, extractor, metrics=("fid",), n_samples=100, seed=5)
         history = gan.fit(x_train, epochs=1, batch_size=128, verbose=0, callbacks=[qm])
         real = extractor.features(x_val)

@@ -9,19 +9,14 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-import tfgenopt as tg
-from tests.helpers import check_config_roundtrip
+from tests.helpers import check_config_roundtrip, tiny_vae
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.callbacks import SampleGrid
-from tfgenopt.models import GAN, VAE
 from tfgenopt.plotting import image_grid_array
 
 
 def tiny_gan(seed=0):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(16,), output_dim=16, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=16, hidden=(16,), seed=seed)
-    gan = GAN(generator=g, discriminator=d, latent_dim=4, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    return gan
+    return _tiny_gan(hidden=(16,), seed=seed, net_seeds=(seed, seed), lr=1e-3)
 
 
 def autoencoder():
@@ -98,9 +93,7 @@ class TestReconstructions:
         np.testing.assert_allclose(png[..., 0], expected, atol=0.5 / 255 + 1e-6)
 
     def test_vae_generates_by_default(self, tmp_path, x64):
-        vae = VAE(tg.builders.vae_encoder(64, latent_dim=2, hidden=(16,)),
-                  tg.builders.vae_decoder(2, 64, hidden=(16,)), seed=0)
-        vae.compile("adam")
+        vae = tiny_vae(dim=64, hidden=(16,), net_seeds=(None, None), optimizer="adam")
         cb = SampleGrid(every=1, n=4, out_dir=tmp_path, seed=2)
         vae.fit(x64, epochs=1, batch_size=32, verbose=0, callbacks=[cb])
         np.testing.assert_allclose(cb.grids[0][1], image_grid_array(vae.generate(4, seed=2)))

@@ -12,8 +12,8 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import metadata as hp_metadata
 
 import tfgenopt as tg
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.callbacks import LossLandscape, QualityMonitor, SampleGrid, TensorBoard
-from tfgenopt.models import GAN
 
 
 def read_events(folder):
@@ -40,11 +40,7 @@ def session_hparams(folder):
 
 
 def tiny_gan(seed=0):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=seed)
-    gan = GAN(generator=g, discriminator=d, latent_dim=4, seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    return gan
+    return _tiny_gan(seed=seed, net_seeds=(seed, seed), lr=(2e-3, 1e-3))
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,15 @@ import keras
 import numpy as np
 import pytest
 
-import tfgenopt as tg
 from tests.helpers import check_config_roundtrip
+from tests.helpers import tiny_vae as _tiny_vae
 from tfgenopt.callbacks import KLWarmup
 from tfgenopt.callbacks.vae import warmup_value
-from tfgenopt.models import VAE
 
 
 def tiny_vae():
-    vae = VAE(tg.builders.vae_encoder(64, latent_dim=2, hidden=(16,)),
-              tg.builders.vae_decoder(2, 64, hidden=(16,)), beta=1.0, seed=0)
-    vae.compile(keras.optimizers.Adam(1e-3))
-    return vae
+    return _tiny_vae(dim=64, hidden=(16,), net_seeds=(None, None), beta=1.0,
+                     optimizer=keras.optimizers.Adam(1e-3))
 
 
 @pytest.fixture(scope="module")

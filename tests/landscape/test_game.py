@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-import tfgenopt as tg
+from tests.helpers import tiny_gan, tiny_vae
 from tests.landscape._models import linear_regression
 from tfgenopt import landscape as L
 
@@ -16,11 +16,7 @@ def _bilinear(x0=1.0, y0=0.5):
 
 
 def _tiny_gan(seed=0):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, seed=seed)
-    d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), seed=seed)
-    gan = tg.models.GAN(g, d, latent_dim=4, seed=seed)
-    gan.compile()
-    return gan
+    return tiny_gan(seed=seed, net_seeds=(seed, seed))
 
 
 class TestRotation:
@@ -97,10 +93,7 @@ class TestGAN:
 
 class TestVAE:
     def test_vae_objective_is_the_deterministic_elbo(self, rng):
-        enc = tg.builders.vae_encoder(input_shape=16, latent_dim=2, hidden=(8,))
-        dec = tg.builders.vae_decoder(latent_dim=2, output_shape=16, hidden=(8,))
-        vae = tg.models.VAE(enc, dec, beta=0.5)
-        vae.compile("adam")
+        vae = tiny_vae(seed=None, beta=0.5, optimizer="adam")
         x = rng.uniform(0, 1, size=(16, 16)).astype("float32")
         s = L.slice_1d(vae, x, alphas=[0.0], seed=0)
         assert s["loss"][0] == pytest.approx(float(vae.elbo_terms(x)["loss"]), rel=1e-6)
@@ -109,11 +102,7 @@ class TestVAE:
 
 class TestConditionalGAN:
     def test_labels_reach_both_player_losses(self, rng):
-        g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=16, num_classes=3,
-                                        seed=0)
-        d = tg.builders.dense_discriminator(input_dim=16, hidden=(8,), num_classes=3, seed=0)
-        gan = tg.models.GAN(g, d, latent_dim=4, conditional=True, num_classes=3, seed=0)
-        gan.compile()
+        gan = tiny_gan(net_seeds=(0, 0), num_classes=3)
         x = rng.uniform(-1, 1, size=(12, 16)).astype("float32")
         y = np.arange(12) % 3
         z, yt = gan.sample_noise(12, seed=5), keras.ops.convert_to_tensor(y)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tfgenopt as tg
-from tests.helpers import check_keras_roundtrip
+from tests.helpers import check_keras_roundtrip, tiny_autoencoder, tiny_gan, tiny_vae
 from tfgenopt.models import GAN, VAE
 from tfgenopt.models import _execution as E
 
@@ -15,18 +15,11 @@ N, BATCH = 50, 16  # 4 batches per epoch, the last one partial
 
 
 def small_gan(**compile_kwargs):
-    g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6, seed=0)
-    d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,), seed=1)
-    gan = GAN(g, d, latent_dim=4, seed=0)
-    gan.compile(**compile_kwargs)
-    return gan
+    return tiny_gan(dim=6, **compile_kwargs)
 
 
 def small_vae(**compile_kwargs):
-    vae = VAE(tg.builders.vae_encoder(6, latent_dim=2, hidden=(8,), seed=0),
-              tg.builders.vae_decoder(2, 6, hidden=(8,), seed=1), seed=0)
-    vae.compile("adam", **compile_kwargs)
-    return vae
+    return tiny_vae(dim=6, optimizer="adam", compile_kwargs=compile_kwargs)
 
 
 class BatchCounter(keras.callbacks.Callback):
@@ -297,9 +290,7 @@ class TestBadValues:
 
 class TestBuilderAutoencoder:
     def _ae(self):
-        ae = tg.builders.dense_autoencoder(input_dim=6, hidden=(4,), seed=0)
-        ae.compile("adam", "mse")
-        return ae
+        return tiny_autoencoder(dim=6)
 
     def test_a_plain_compile_and_fit_get_auto(self, x, loop_even_for_short_runs):
         ae = self._ae()

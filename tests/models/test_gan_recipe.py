@@ -7,16 +7,15 @@ import tensorflow as tf
 
 import tfgenopt as tg
 from tests.helpers import check_keras_roundtrip
+from tests.helpers import tiny_gan as _tiny_gan
 from tfgenopt.models import GAN, recipe
 
 LATENT, SIDE = 4, 8
 DIM = SIDE * SIDE
 
 
-def tiny_gan(**kwargs):
-    g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=DIM, seed=0)
-    d = tg.builders.dense_discriminator(input_dim=DIM, hidden=(8,), seed=1)
-    return GAN(g, d, latent_dim=LATENT, seed=0, **kwargs)
+def tiny_gan():
+    return _tiny_gan(latent_dim=LATENT, dim=DIM, compile=False)
 
 
 @pytest.fixture
@@ -82,6 +81,29 @@ class TestBadRecipeArguments:
             gan.compile(augment="translation", ada_target=2.0)
         assert (gan.recipe, gan.d_optimizer, gan.augmenter, gan.lecam_ema) == before
         assert gan.get_compile_config() == config
+
+    def test_the_recipe_is_the_only_owner_of_its_optimizers_loss_and_layers(self):
+        gan = tiny_gan()
+        assert (gan.d_optimizer, gan.g_optimizer, gan.augmenter, gan.lecam_ema) == (None,) * 4
+        for kwargs in ({"augment": "translation", "lecam": 0.1, "loss": "hinge"}, {}):
+            gan.compile(**kwargs)
+            r = gan.recipe
+            assert (gan.d_optimizer, gan.g_optimizer, gan.adversarial_loss, gan.augmenter,
+                    gan.lecam_ema) == (r.d_optimizer, r.g_optimizer, r.loss, r.augmenter,
+                                       r.lecam_ema)
+            assert not {"d_optimizer", "g_optimizer", "augmenter", "lecam_ema",
+                        "adversarial_loss"} & set(vars(gan))
+        with pytest.raises(AttributeError):
+            gan.d_optimizer = keras.optimizers.Adam()
+
+    def test_the_model_tracks_only_the_current_recipes_layers(self):
+        gan = tiny_gan()
+        gan.compile(augment="translation", lecam=0.1)
+        gan.compile(lecam=0.2)
+        extra = [layer for layer in gan.layers if layer not in (gan.generator, gan.discriminator,
+                                                                 gan.ema_generator)]
+        assert extra == [gan.lecam_ema]
+        assert all(any(w is v for v in gan.weights) for w in gan.lecam_ema.weights)
 
     def test_augment_needs_images_or_square_vectors(self):
         g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=10)

@@ -6,21 +6,14 @@ import keras
 import numpy as np
 import pytest
 
-import tfgenopt as tg
-from tests.helpers import check_config_roundtrip, check_keras_roundtrip
-from tfgenopt.models import GAN
+from tests.helpers import check_config_roundtrip, check_keras_roundtrip, tiny_gan
 from tfgenopt.models.recipe import G_LEARNING_RATE
 
 LATENT, DIM = 4, 12
 
 
 def make_gan(ema=0.9, num_classes=None, **compile_kwargs):
-    g = tg.builders.dense_generator(latent_dim=LATENT, hidden=(8,), output_dim=DIM,
-                                    num_classes=num_classes, seed=0)
-    d = tg.builders.dense_discriminator(input_dim=DIM, hidden=(8,), num_classes=num_classes,
-                                        seed=1)
-    gan = GAN(g, d, latent_dim=LATENT, ema=ema, conditional=num_classes is not None,
-              num_classes=num_classes, seed=0)
+    gan = tiny_gan(latent_dim=LATENT, dim=DIM, ema=ema, num_classes=num_classes, compile=False)
     gan.compile(**{"d_optimizer": keras.optimizers.Adam(2e-4, beta_1=0.5),
                    "g_optimizer": "rmsprop", **compile_kwargs})
     return gan

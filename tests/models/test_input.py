@@ -1,11 +1,12 @@
-"""Tests for tfgenopt.models._input: the lean NumPy input path of GAN.fit."""
+"""Tests for tfgenopt.models._input (the one fit) and its array pipeline, tfgenopt.data.pipeline."""
 
 import numpy as np
 import pytest
 
-import tfgenopt as tg
+from tests.helpers import tiny_gan, tiny_vae
+from tfgenopt.data.pipeline import array_dataset
 from tfgenopt.models import GAN
-from tfgenopt.models._input import array_dataset, can_use
+from tfgenopt.models._input import can_use
 
 
 class TestArrayDataset:
@@ -35,17 +36,13 @@ class TestArrayDataset:
                 "steps_per_epoch": None, **kwargs}
         assert not can_use(np.ones((4, 2)), None, 2, args["validation_split"],
                            args["sample_weight"], args["class_weight"],
-                           args["steps_per_epoch"], {})
-        assert can_use(np.ones((4, 2)), None, 2, 0.0, None, None, None, {})
+                           args["steps_per_epoch"])
+        assert can_use(np.ones((4, 2)), None, 2, 0.0, None, None, None)
 
 
 class TestGANFitOnArrays:
     def _gan(self):
-        g = tg.builders.dense_generator(latent_dim=4, hidden=(8,), output_dim=6, seed=0)
-        d = tg.builders.dense_discriminator(input_dim=6, hidden=(8,), seed=1)
-        gan = GAN(g, d, latent_dim=4, seed=0)
-        gan.compile(steps_per_execution=4)
-        return gan
+        return tiny_gan(dim=6, steps_per_execution=4)
 
     def test_steps_per_epoch_is_ceil_n_over_batch_size(self, rng):
         gan = self._gan()
@@ -58,10 +55,27 @@ class TestGANFitOnArrays:
         assert int(gan.g_optimizer.iterations) == 2 and "val_d_loss" in hist.history
 
 
+    def test_fit_has_keras_explicit_signature(self):
+        import inspect
+
+        import keras
+
+        assert (list(inspect.signature(GAN.fit).parameters)
+                == list(inspect.signature(keras.Model.fit).parameters))
+
+    def test_validation_arrays_are_batched_by_the_fit_batch_size(self, rng):
+        import keras
+
+        gan, sizes = self._gan(), []
+        gan.compile(steps_per_execution=1)
+        count = keras.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: sizes.append(b))
+        gan.fit(rng.random((10, 6)), batch_size=4, validation_data=rng.random((10, 6)),
+                validation_freq=1, callbacks=[count], verbose=0)
+        assert sizes == [0, 1, 2] and int(gan.g_optimizer.iterations) == 3  # not one batch of 32
+
+
 class TestVAEFitOnArrays:
     def test_vae_takes_the_same_path_and_counts_steps(self, rng):
-        vae = tg.models.VAE(tg.builders.vae_encoder(6, latent_dim=2, hidden=(4,), seed=0),
-                            tg.builders.vae_decoder(2, 6, hidden=(4,), seed=1), seed=0)
-        vae.compile("adam")
+        vae = tiny_vae(dim=6, hidden=(4,), optimizer="adam")
         vae.fit(rng.random((10, 6)), batch_size=4, epochs=2, verbose=0)
         assert int(vae.optimizer.iterations) == 6

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import tfgenopt as tg
-from tests.helpers import check_config_roundtrip, check_keras_roundtrip
+from tests.helpers import check_config_roundtrip, check_keras_roundtrip, tiny_vae
 from tfgenopt.models import VAE, protocol
 from tfgenopt.models.vae import kl_divergence, reconstruction_loss
 
@@ -14,9 +14,7 @@ DIM, LATENT = 16, 2
 
 
 def make_vae(beta=1.0, reconstruction="bce"):
-    enc = tg.builders.vae_encoder(DIM, latent_dim=LATENT, hidden=(8,), seed=0)
-    dec = tg.builders.vae_decoder(LATENT, DIM, hidden=(8,), seed=1)
-    return VAE(enc, dec, beta=beta, reconstruction=reconstruction, seed=0)
+    return tiny_vae(dim=DIM, latent_dim=LATENT, beta=beta, reconstruction=reconstruction)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ see ``_data/LICENSE-digits.txt``); MNIST and Fashion-MNIST are read from the loc
 from tfgenopt.data._bundled import (
     DIGIT_SIZES,
     VALUE_RANGES,
-    as_dataset,
     keras_cache_dir,
     load,
     load_digits,
@@ -19,6 +18,7 @@ from tfgenopt.data._bundled import (
     scale,
 )
 from tfgenopt.data.folders import load_images, write_image_folder
+from tfgenopt.data.pipeline import as_dataset
 from tfgenopt.data.shapes import COLORS, SHAPE_CLASSES, SHAPES, make_shapes
 
 __all__ = [

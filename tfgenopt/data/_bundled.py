@@ -1,4 +1,4 @@
-"""The bundled UCI digits, cached MNIST / Fashion-MNIST, and fast ``tf.data`` input.
+"""The bundled UCI digits and cached MNIST / Fashion-MNIST, as NumPy arrays.
 
 Nothing here downloads. The digits ship inside the package (``_data/digits.npz``, CC BY 4.0,
 see ``_data/LICENSE-digits.txt``); MNIST and Fashion-MNIST are read from the local Keras cache.
@@ -14,7 +14,6 @@ import numpy as np
 
 from tfgenopt import catalog
 from tfgenopt._validation import (
-    check_array,
     check_choice,
     check_float,
     check_int,
@@ -26,7 +25,6 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "load",
-    "as_dataset",
     "scale",
     "keras_cache_dir",
 ]
@@ -226,97 +224,3 @@ def load(name, **kwargs):
         >>> x_train, x_val = load("digits", image_size=8)
     """
     return globals()[catalog.dataset(name).loader](**kwargs)
-
-
-def as_dataset(x, y=None, batch_size=32, shuffle=True, seed=0, drop_remainder=False,
-               repeat=False):
-    """Build a fast, shuffled, batched, prefetched ``tf.data.Dataset`` from arrays or a generator.
-
-    Arrays are validated (numeric dtype, batch-first rank >= 2, not empty, no NaN/inf) and
-    kept in memory as one tensor; each epoch shuffles *indices* and gathers whole batches,
-    which is as fast as Keras' own NumPy input path (the element-wise
-    ``from_tensor_slices(x).shuffle(n).batch(b)`` pipeline costs a small GAN about half its
-    steps/s). A generator (a callable returning an iterator of samples) is read once, cached
-    in memory, then shuffled and batched.
-
-    Args:
-        x: array of samples ``(n, ...)``, or a callable returning an iterator of samples
-            (or of ``(sample, label)`` pairs).
-        y: optional labels ``(n, ...)`` for arrays.
-        batch_size: samples per batch.
-        shuffle: reshuffle every epoch.
-        seed: shuffle seed (reproducible order).
-        drop_remainder: drop the last partial batch.
-        repeat: repeat forever (use with ``steps_per_epoch``).
-
-    Returns:
-        A ``tf.data.Dataset`` yielding ``x`` batches or ``(x, y)`` batches.
-
-    Example:
-        >>> x_train, _ = load_digits(flatten=True)
-        >>> ds = as_dataset(x_train, batch_size=64)
-        >>> next(iter(ds)).shape
-        TensorShape([64, 64])
-    """
-    import tensorflow as tf
-
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    check_int("seed", seed)
-    autotune = tf.data.AUTOTUNE
-    if callable(x) and not hasattr(x, "shape"):
-        if y is not None:
-            raise ValueError("`y` must be None when `x` is a generator; yield (x, y) pairs instead.")
-        return _generator_dataset(x, batch_size, shuffle, seed, drop_remainder, repeat)
-
-    x = check_array("x", x).astype(np.float32, copy=False)
-    tensors = [tf.constant(x)]
-    if y is not None:
-        y = check_array("y", y, min_ndim=1)
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"`x` and `y` must have the same number of samples; received {x.shape[0]} "
-                f"and {y.shape[0]}."
-            )
-        tensors.append(tf.constant(y))
-    n = x.shape[0]
-
-    def gather(idx):
-        out = tuple(tf.gather(t, idx) for t in tensors)
-        return out if len(out) > 1 else out[0]
-
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(gather, num_parallel_calls=autotune, deterministic=True).prefetch(autotune)
-
-
-def _generator_dataset(fn, batch_size, shuffle, seed, drop_remainder, repeat):
-    import tensorflow as tf
-
-    first = next(iter(fn()), None)
-    if first is None:
-        raise ValueError("`x` generator yielded no samples; at least one sample is needed.")
-    items = first if isinstance(first, tuple) else (first,)
-    signature = tuple(
-        tf.TensorSpec(shape=np.shape(a), dtype=tf.as_dtype(np.asarray(a).dtype)) for a in items
-    )
-
-    def checked():
-        for sample in fn():
-            parts = sample if isinstance(sample, tuple) else (sample,)
-            for p in parts:
-                arr = np.asarray(p)
-                if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
-                    raise ValueError("`x` generator yielded NaN or infinite values.")
-            yield parts if len(parts) > 1 else parts[0]
-
-    spec = signature if len(signature) > 1 else signature[0]
-    ds = tf.data.Dataset.from_generator(checked, output_signature=spec).cache()
-    if shuffle:
-        ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -295,7 +295,7 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         (TensorShape([8, 16, 16, 3]), True, 12)
     """
     from tfgenopt.data import image_modes
-    from tfgenopt.data._bundled import as_dataset
+    from tfgenopt.data.pipeline import as_dataset
 
     size = _image_size(image_size)
     if color_mode is not None:

@@ -4,12 +4,14 @@ On a small model most of a training step is Python: one call of the compiled tra
 the iterator, the callbacks. Keras can run several batches inside one call
 (``compile(steps_per_execution=N)``), but then ``on_train_batch_begin/end`` run once per call,
 not once per batch, so Keras leaves it at 1. :class:`AutoExecutionMixin` makes ``"auto"`` the
-default: at the start of each ``fit`` / ``evaluate`` it looks at the callbacks and runs
-:data:`AUTO_STEPS` batches per call, or 1 when any callback needs every batch
-(:func:`needs_every_batch`) or the run has at most :data:`SHORT_RUN` batches in all (the
+default: at the start of each ``fit`` (the one ``fit`` override,
+``tfgenopt.models._input.ArrayFitMixin.fit``, asks it) and ``evaluate`` it looks at the
+callbacks and runs :data:`AUTO_STEPS` batches per call, or 1 when any callback needs every
+batch (:func:`needs_every_batch`) or the run has at most :data:`SHORT_RUN` batches in all (the
 loop costs more to trace than it saves on so few; ``benchmarks/bench_short_runs.py``). The
-compiled functions of each value are kept, so switching between fits never retraces. Under ``tf.distribute`` ``"auto"`` means 1. ``predict`` keeps 1 batch
-per call (Keras unrolls ``predict`` steps into the graph, so more would only lengthen tracing).
+compiled functions of each value are kept, so switching between fits never retraces. Under
+``tf.distribute`` ``"auto"`` means 1. ``predict`` keeps 1 batch per call (Keras unrolls
+``predict`` steps into the graph, so more would only lengthen tracing).
 
 Keras 3.15 has no ``"auto"`` of its own (``tf.keras`` 2.13+ had one that tunes the value by
 timing, which also breaks per-batch callbacks); this is the rule it lacks.
@@ -192,13 +194,12 @@ def planned_batches(x, batch_size=None, epochs=1, initial_epoch=0, steps=None,
     return per_pass * max(int(epochs) - int(initial_epoch), 0)
 
 
-# The parameter names of keras.Model.fit / evaluate after ``self``, to read positional arguments.
-_FIT_ARGS = tuple(inspect.signature(keras.Model.fit).parameters)[1:]
+# The parameter names of keras.Model.evaluate after ``self``, to read positional arguments.
 _EVALUATE_ARGS = tuple(inspect.signature(keras.Model.evaluate).parameters)[1:]
 
 
 def _bound(names, args, kwargs):
-    """``{name: value}`` of the arguments a ``fit`` / ``evaluate`` call was given."""
+    """``{name: value}`` of the arguments an ``evaluate`` call was given."""
     return {**dict(zip(names, args)), **kwargs}
 
 
@@ -213,7 +214,8 @@ class AutoExecutionMixin:
     """Gives a ``keras.Model`` subclass ``compile(steps_per_execution="auto")`` as the default.
 
     ``self.steps_per_execution`` always holds the int in use (Keras reads it); the setting
-    (``"auto"`` or an int) is what ``get_compile_config`` saves.
+    (``"auto"`` or an int) is what ``get_compile_config`` saves. ``fit`` is not overridden
+    here: ``ArrayFitMixin.fit`` (``tfgenopt.models._input``) sets the value for each run.
     """
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -256,16 +258,6 @@ class AutoExecutionMixin:
         cache[self.steps_per_execution] = (self.train_function, self.test_function)
         self.steps_per_execution = steps
         self.train_function, self.test_function = cache.get(steps, (None, None))
-
-    def fit(self, *args, **kwargs):
-        """``keras.Model.fit``; under ``"auto"`` the callbacks and the run's length decide the
-        steps per call."""
-        a = _bound(_FIT_ARGS, args, kwargs)
-        batches = planned_batches(a.get("x"), a.get("batch_size"), a.get("epochs", 1),
-                                  a.get("initial_epoch", 0), a.get("steps_per_epoch"),
-                                  a.get("validation_split", 0.0))
-        self._use_steps_per_execution(a.get("callbacks"), batches=batches)
-        return super().fit(*args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
         """``keras.Model.evaluate``; under ``"auto"`` the callbacks and the run's length decide

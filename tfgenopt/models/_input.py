@@ -1,10 +1,12 @@
-"""A lean ``fit`` input path for in-memory NumPy arrays.
+"""The one ``fit`` of tfgenopt's models, with a lean input path for in-memory NumPy arrays.
 
 Keras feeds NumPy arrays to ``fit`` through a general pipeline whose iterator costs several
 milliseconds to create, twice per epoch; on a small GAN (23 steps per epoch on the digits) that
-is as long as the steps themselves. :func:`array_dataset` builds the same epochs (a fresh
-permutation each epoch, the last partial batch kept) from one in-memory tensor with a
-shuffle-indices-then-gather pipeline that is about three times cheaper to start.
+is as long as the steps themselves. :meth:`ArrayFitMixin.fit` hands such arrays to
+``tfgenopt.data.pipeline.array_dataset`` instead: the same epochs (a fresh permutation each
+epoch, the last partial batch kept) from one in-memory tensor with a shuffle-indices-then-gather
+pipeline that is about three times cheaper to start. The same ``fit`` checks the data, picks the
+steps per compiled call (``tfgenopt.models._execution``) and names the step of a non-finite loss.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import numpy as np
 
 from tfgenopt import _keras_adapter, distribute
 from tfgenopt._validation import check_array
+from tfgenopt.data.pipeline import array_dataset
 from tfgenopt.models import _training
-from tfgenopt.models._execution import AutoExecutionMixin
+from tfgenopt.models._execution import AutoExecutionMixin, planned_batches
 from tfgenopt.models._range import check_data_range
 
 MAX_BYTES = 1 << 30  # larger arrays keep Keras' own path
@@ -25,8 +28,7 @@ def _is_array(a):
     return isinstance(a, np.ndarray) and a.dtype != object
 
 
-def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, steps_per_epoch,
-            kwargs):
+def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, steps_per_epoch):
     """True when ``fit``'s arguments are plain in-memory arrays this path handles identically."""
     if not _is_array(x) or not (y is None or _is_array(y)):
         return False
@@ -34,7 +36,7 @@ def can_use(x, y, batch_size, validation_split, sample_weight, class_weight, ste
         return False  # let Keras raise its own error
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         return False
-    if validation_split or kwargs or any(
+    if validation_split or any(
             v is not None for v in (sample_weight, class_weight, steps_per_epoch)):
         return False
     return x.nbytes + (0 if y is None else y.nbytes) <= MAX_BYTES
@@ -45,50 +47,6 @@ def _is_dataset(x):
     import tensorflow as tf
 
     return isinstance(x, (tf.data.Dataset, tf.distribute.DistributedDataset))
-
-
-def array_dataset(x, y, batch_size, shuffle, seed=None, replicas=1):
-    """A finite ``tf.data.Dataset`` of ``x`` (or ``(x, y)``) batches for one epoch per iteration.
-
-    Args:
-        x: samples ``(n, ...)``.
-        y: labels ``(n, ...)`` or None.
-        batch_size: samples per batch (the last batch may be smaller, as in Keras).
-        shuffle: reshuffle the samples every epoch.
-        seed: shuffle seed (None: nondeterministic).
-        replicas: replicas in sync; each epoch leaves out ``n % replicas`` samples (a fresh
-            few when shuffling), so that the last batch splits evenly over the replicas.
-
-    Returns:
-        A ``tf.data.Dataset`` with known cardinality ``ceil(n / batch_size)``.
-
-    Example:
-        >>> ds = array_dataset(np.zeros((10, 3), "float32"), None, 4, shuffle=True, seed=0)
-        >>> [int(b.shape[0]) for b in ds]
-        [4, 4, 2]
-    """
-    import tensorflow as tf
-
-    n = len(x)
-    x_t = tf.constant(x.astype("float32", copy=False) if x.dtype == np.float64 else x)
-    y_t = None if y is None or y is x else tf.constant(y)
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    if n % replicas:
-        ds = ds.take(n - n % replicas)
-    ds = ds.batch(batch_size)
-    if y is None:
-        ds = ds.map(lambda i: tf.gather(x_t, i))
-    elif y is x:  # an autoencoder's fit(x, x): gather once
-        ds = ds.map(lambda i: (lambda b: (b, b))(tf.gather(x_t, i)))
-    else:
-        ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
-    options = tf.data.Options()
-    options.experimental_optimization.apply_default_optimizations = False
-    # Under MultiWorkerMirroredStrategy each worker keeps its share of every (seeded) batch.
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.prefetch(2).with_options(options)
 
 
 def check_fit_arrays(model, x, y):
@@ -108,9 +66,7 @@ def check_fit_arrays(model, x, y):
     networks = model.networks() if hasattr(model, "networks") else {}
     for name in ("discriminator", "encoder"):
         if name in networks:
-            from tfgenopt.models._training import check_sample_shape
-
-            check_sample_shape(x, networks[name], name)
+            _training.check_sample_shape(x, networks[name], name)
             break
     if isinstance(y, np.ndarray):
         check_array("y", y, min_ndim=1)
@@ -136,23 +92,30 @@ def _build_from(model, x, y):
 
 
 class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
-    """Gives a ``keras.Model`` subclass a ``fit`` whose NumPy arrays take :func:`array_dataset`.
+    """Gives a ``keras.Model`` subclass tfgenopt's ``fit``: the one override of ``Model.fit``.
 
     It also makes ``compile(steps_per_execution="auto")`` the default (see
-    ``tfgenopt.models._execution``). Everything else (``tf.data``, ``validation_split``,
-    ``sample_weight``, ``steps_per_epoch``, ...) goes to ``keras.Model.fit`` unchanged.
-    Shuffling uses the model's ``seed`` attribute.
+    ``tfgenopt.models._execution``). In-memory NumPy arrays take
+    ``tfgenopt.data.pipeline.array_dataset``; everything else (``tf.data``,
+    ``validation_split``, ``sample_weight``, ``steps_per_epoch``, ...) goes to
+    ``keras.Model.fit`` unchanged. Shuffling uses the model's ``seed`` attribute.
     """
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
-        """``keras.Model.fit``; in-memory NumPy arrays take a leaner input path (same epochs).
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """``keras.Model.fit`` (same arguments), with checked data and a leaner array input path.
 
-        Each epoch still sees every sample once in a fresh order with the last partial batch
-        kept; the pipeline is only cheaper to start (see ``tfgenopt.models._input``). Data
-        outside the generator's (decoder's) output range raise ``ValueError`` before the first
-        step (see ``tfgenopt.models._range``; a dataset's first batch is checked).
+        Before the first step it checks the Keras private parts tfgenopt relies on (once per
+        process), the data (``check_fit_arrays``, and the model's ``check_fit_data`` hook) and
+        the data's range against the generator's (decoder's) output (``ValueError``; see
+        ``tfgenopt.models._range``; a dataset's first batch is checked). In-memory NumPy arrays
+        take a pipeline that is only cheaper to start: each epoch still sees every sample once
+        in a fresh order with the last partial batch kept (see ``tfgenopt.models._input``).
+        Under ``steps_per_execution="auto"`` the callbacks and the run's length decide the
+        batches per compiled call (``tfgenopt.models._execution``). A non-finite training loss
+        stops the run with a ``FloatingPointError`` naming the step.
 
         Example:
             >>> history = gan.fit(x, batch_size=32, epochs=1, verbose=0)
@@ -170,13 +133,15 @@ class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
         if strategy is not None:
             _build_from(self, x, y)
         if can_use(x, y, batch_size, validation_split, sample_weight, class_weight,
-                   steps_per_epoch, kwargs):
+                   steps_per_epoch):
             batch_size = batch_size or 32
             seed = distribute.shared_seed(getattr(self, "seed", None), strategy)
             replicas = 1 if strategy is None else distribute.num_replicas(strategy)
             # Keras makes two iterators per epoch without steps_per_epoch, one with it.
             steps_per_epoch = -(-(len(x) - len(x) % replicas) // batch_size)
             x = array_dataset(x, y, batch_size, shuffle, seed, replicas)
+            # Keras batches validation arrays by `validation_batch_size or batch_size`.
+            validation_batch_size = validation_batch_size or batch_size
             y, batch_size, shuffle = None, None, False
         elif _is_dataset(x):
             shuffle = False  # a dataset orders itself; Keras would warn that it ignores shuffle
@@ -187,12 +152,17 @@ class ArrayFitMixin(_keras_adapter.BuildHooks, AutoExecutionMixin):
         import tensorflow as tf
 
         try:
+            # Under "auto": the batches per compiled call for this run's callbacks and length.
+            self._use_steps_per_execution(callbacks, batches=planned_batches(
+                x, batch_size, epochs, initial_epoch, steps_per_epoch, validation_split))
             return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                                callbacks=callbacks, validation_split=validation_split,
                                validation_data=validation_data, shuffle=shuffle,
                                class_weight=class_weight, sample_weight=sample_weight,
                                initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                               **kwargs)
+                               validation_steps=validation_steps,
+                               validation_batch_size=validation_batch_size,
+                               validation_freq=validation_freq)
         except tf.errors.InvalidArgumentError as e:
             if _training.NONFINITE_LOSS not in str(e):
                 raise

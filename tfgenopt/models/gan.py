@@ -21,6 +21,7 @@ from tfgenopt.models.recipe import GANRecipe
 __all__ = ["GAN"]
 
 _BASE_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
+_DEFAULT_LOSS = losses.get("non_saturating")  # the pure losses' loss before compile
 
 
 @keras.saving.register_keras_serializable(package="tfgenopt")
@@ -69,10 +70,9 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         self.seed_generator = distribute.ReplicaSeedGenerator(seed)  # own noise per replica
         self.trackers = {k: keras.metrics.Mean(name=k)
                          for k in _BASE_KEYS + ("gp", "r1", "lecam", "ada_p")}
-        self.adversarial_loss = losses.get("non_saturating")
-        self.d_optimizer = self.g_optimizer = None
-        self.augmenter = self.lecam_ema = None
-        self._recipe = None
+        self._recipe = None  # the only owner of the optimizers, the loss and their state
+        # Keras tracks the recipe's layers through this list (gan.layers / weights, saving).
+        self._recipe_layers = []
         self.built = True
 
     # ----------------------------------------------------------------------------- compile
@@ -111,14 +111,43 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
         recipe.build(self.generator, self.discriminator, self.seed)
         super().compile(optimizer=None, **recipe.keras_compile_args())
         self._recipe = recipe
-        self.adversarial_loss = recipe.loss
-        self.augmenter, self.lecam_ema = recipe.augmenter, recipe.lecam_ema
-        self.d_optimizer, self.g_optimizer = recipe.d_optimizer, recipe.g_optimizer
+        # Untracked first: a replaced recipe's layers would save beside (before) the new ones.
+        self._recipe_layers.clear()
+        self._recipe_layers.extend(layer for layer in (recipe.augmenter, recipe.lecam_ema)
+                                   if layer is not None)
 
     @property
     def recipe(self):
         """The :class:`~tfgenopt.models.recipe.GANRecipe` of the last ``compile`` (None before)."""
         return self._recipe
+
+    # The recipe owns these; the model only reads them. ``.keras`` saving walks the model's
+    # attributes, so the optimizers and the augmenter / LeCam layers still save (and load)
+    # under these names.
+    @property
+    def d_optimizer(self):
+        """The recipe's discriminator optimizer (None before ``compile``)."""
+        return None if self._recipe is None else self._recipe.d_optimizer
+
+    @property
+    def g_optimizer(self):
+        """The recipe's generator optimizer (None before ``compile``)."""
+        return None if self._recipe is None else self._recipe.g_optimizer
+
+    @property
+    def adversarial_loss(self):
+        """The recipe's ``AdversarialLoss`` (``"non_saturating"`` before ``compile``)."""
+        return _DEFAULT_LOSS if self._recipe is None else self._recipe.loss
+
+    @property
+    def augmenter(self):
+        """The recipe's DiffAugment / ADA layer (None when off or before ``compile``)."""
+        return None if self._recipe is None else self._recipe.augmenter
+
+    @property
+    def lecam_ema(self):
+        """The recipe's LeCam averages (None when off or before ``compile``)."""
+        return None if self._recipe is None else self._recipe.lecam_ema
 
     def get_compile_config(self):
         """The recipe's config (``GANRecipe.to_config``), for ``.keras`` saving; None before."""

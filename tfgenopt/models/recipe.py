@@ -31,6 +31,8 @@ import keras
 
 from tfgenopt import losses
 from tfgenopt._validation import check_choice, check_float, check_int
+from tfgenopt.augment import POLICIES, AdaptiveAugment, parse_policy
+from tfgenopt.layers import LeCamEMA
 from tfgenopt.models._execution import check_steps_per_execution
 from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.models._range import output_range
@@ -47,8 +49,6 @@ R1_EVERY = 4
 
 def _augment_policy(augment, ada_target):
     """The normalized DiffAugment policy string of ``augment`` (None when off)."""
-    from tfgenopt.augment import POLICIES, parse_policy
-
     if augment is None:
         if ada_target is not None:
             raise ValueError("`ada_target` needs `augment` (a DiffAugment policy such as "
@@ -189,8 +189,6 @@ class GANRecipe:
         """
         augmenter = None
         if self.augment is not None:
-            from tfgenopt.augment import AdaptiveAugment
-
             augmenter = AdaptiveAugment(
                 policy=self.augment, image_shape=image_shape_of(discriminator),
                 value_range=value_range_of(generator),
@@ -198,8 +196,6 @@ class GANRecipe:
                 initial_p=0.0 if self.ada_target is not None else self.augment_p,
                 seed=seed, name="augmenter")
         if self.lecam:
-            from tfgenopt.layers import LeCamEMA
-
             self.lecam_ema = LeCamEMA(name="lecam_ema")
         self.augmenter = augmenter
         self.d_optimizer = wrap_loss_scale(self.d_optimizer, [discriminator], "d")
