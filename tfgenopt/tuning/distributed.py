@@ -9,9 +9,9 @@ All processes must share the tuner ``directory`` (trial folders and checkpoints)
 
 Run one chief and N workers, e.g. with the tuner scripts::
 
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --chief --port 8470 &
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --worker 0 --port 8470 &
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --worker 1 --port 8470
+    tfgenopt tune examples/tune_autoencoder.toml --chief --port 8470 &
+    tfgenopt tune examples/tune_autoencoder.toml --worker 0 --port 8470 &
+    tfgenopt tune examples/tune_autoencoder.toml --worker 1 --port 8470
 """
 
 from __future__ import annotations
