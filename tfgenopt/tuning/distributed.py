@@ -21,6 +21,7 @@ import socket
 import time
 
 from tfgenopt._validation import check_int
+from tfgenopt.tuning._kt_adapter import oracle_server_parts
 
 __all__ = ["distributed_env", "free_port", "serve_oracle", "wait_for_port", "role_of"]
 
@@ -107,8 +108,6 @@ def serve_oracle(tuner, poll_interval=0.2, timeout=None):
     from concurrent import futures
 
     import grpc
-
-    from tfgenopt.tuning._kt_adapter import oracle_server_parts
 
     add_servicer_to_server, OracleServicer, exit_chief = oracle_server_parts()
 
