@@ -19,7 +19,7 @@ before ``import tfgenopt``; ``python -m tfgenopt`` and ``python -m tfgenopt.cli`
 same command.
 """
 
-from tfgenopt.cli.dispatch import COMMANDS, main
+from tfgenopt.cli.dispatch import main
 from tfgenopt.cli.parser import UsageError, build_parser
 
-__all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
+__all__ = ["main", "build_parser", "UsageError"]

@@ -12,6 +12,7 @@ import sys
 
 import keras_tuner
 
+from tfgenopt._io import make_dir
 from tfgenopt.tuning import config as cfg
 from tfgenopt.tuning import distributed
 from tfgenopt.tuning.results import SearchResult
@@ -135,7 +136,8 @@ def run(args):
         if args.out:
             config.output["directory"] = args.out
         role = _role_env(args)
-        os.makedirs(config.output["directory"], exist_ok=True)  # unwritable: fail before data
+        # a file in the way or an unwritable folder: fail before the data loads
+        make_dir(config.output["directory"], "--out" if args.out else "[output] directory")
     except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"tfgenopt tune: error: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ import numpy as np
 from tfgenopt import _keras_adapter, builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
-from tfgenopt.callbacks.cosine import EpochCosineDecay  # re-exported: it lived here
+from tfgenopt.callbacks.cosine import EpochCosineDecay  # its home; importable from here too
 from tfgenopt.data import as_dataset
 from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.tuning._checkpoint import defer_checkpoints
@@ -34,7 +34,6 @@ __all__ = [
     "AutoencoderHyperModel",
     "make_optimizer",
     "OPTIMIZERS",
-    "EpochCosineDecay",
 ]
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
