@@ -29,7 +29,7 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tfgenopt._launch import free_ports, local_tf_config  # noqa: E402
+from tfgenopt.cli.launch import free_ports, local_tf_config  # noqa: E402
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys, time
@@ -37,7 +37,7 @@ SCRIPT = textwrap.dedent("""
     strategy = distribute.strategy_from_tf_config()  # the default strategy without TF_CONFIG
     import keras, numpy as np
     import tfgenopt as tg
-    from tfgenopt.commands import make_model
+    from tfgenopt.recommended import make_model
 
     steps, batch = int(sys.argv[1]), int(sys.argv[2])
     x, _ = tg.data.load_digits(flatten=True)

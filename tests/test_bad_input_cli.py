@@ -189,3 +189,51 @@ def test_the_readme_reports_the_sweep_size():
     total = len(C) + len(CASES)
     assert (f"{total} bad-input cases tried, {total} passed ({len(C)} through the Python API, "
             f"{len(CASES)} through the command line)") in readme
+
+
+# Every subcommand that takes --out, with its other required arguments (none of it runs: the
+# file in the way is refused first).
+OUT_COMMANDS = {
+    "demo": ["demo"],
+    "train": ["train", "gan"],
+    "compare": ["compare", "--budget", "1"],
+    "lr-find": ["lr-find", "autoencoder"],
+    "landscape": ["landscape", "model.keras"],
+    "tune": ["tune", "config.toml"],
+}
+
+
+def test_every_command_with_out_is_in_the_out_sweep():
+    from tfgenopt.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    with_out = {name for name, p in sub.choices.items()
+                if any("--out" in a.option_strings for a in p._actions)}
+    assert with_out == set(OUT_COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [*OUT_COMMANDS.values(), ["train", "diffusion"],
+                                  ["train", "gan", "--images", "x"], ["demo", "--images", "x"]],
+                         ids=lambda argv: " ".join(argv))
+def test_out_pointing_at_a_file_exits_2_naming_out_and_the_file(argv, tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    assert main([*argv, "--out", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Errno" not in err, err
+    assert err.startswith(f"tfgenopt {argv[0]}: error: argument --out: {str(target)!r} is a file")
+    assert "--out names a folder" in err
+    assert target.read_text() == "keep me" and sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_tune_output_directory_of_the_config_pointing_at_a_file_exits_2_naming_it(
+        tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    config = tmp_path / "c.toml"
+    config.write_text(TOML_OK + f"[output]\ndirectory = {str(target)!r}\n")
+    assert main(["tune", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Errno" not in err, err
+    assert "`[output] directory` must be a folder" in err and "which is a file" in err
+    assert target.read_text() == "keep me"

@@ -52,7 +52,7 @@ class TestHelpAndErrors:
         assert f"lies under {str(tmp_path / 'notes.txt')!r}, which is a file" in err
 
     def test_train_called_from_python_raises_value_error_naming_out(self, tmp_path):
-        from tfgenopt.commands import train
+        from tfgenopt.cli.train import train
 
         target = tmp_path / "notes.txt"
         target.write_text("")

@@ -37,7 +37,7 @@ def test_bad_images_runs_exit_2_naming_the_fault_and_write_nothing(argv, says, f
 @pytest.mark.parametrize("flag, expected", [(None, (255, 255, 255)), ("black", (0, 0, 0)),
                                             ("10,20,30", (10, 20, 30))])
 def test_background_flag_reaches_the_folder_loader(flag, expected, folder, monkeypatch, capsys):
-    import tfgenopt.commands_images as commands_images
+    import tfgenopt.cli.images as commands_images
 
     seen = {}
     monkeypatch.setattr(commands_images, "train_gan_images",

@@ -1,4 +1,4 @@
-"""`tfgenopt train gan` (tfgenopt/commands.py) trains what the library recommends."""
+"""`tfgenopt train gan` (tfgenopt/cli/train.py) trains what the library recommends."""
 
 import json
 
@@ -8,8 +8,9 @@ import pytest
 
 import tfgenopt as tg
 import tfgenopt.models  # noqa: F401  (registers GAN for load_model)
-from tfgenopt import commands
+from tfgenopt.cli.train import train
 from tfgenopt.evaluation import FeatureExtractor
+from tfgenopt.recommended import make_model
 
 
 def config(recipe):
@@ -35,7 +36,7 @@ def extractor():
 
 def test_a_short_gan_run_uses_the_default_recipe_and_stops_on_val_kid(tmp_path, extractor):
     out = tmp_path / "gan"
-    result = commands.train(kind="gan", image_size=8, epochs=2, batch_size=128, latent_dim=8,
+    result = train(kind="gan", image_size=8, epochs=2, batch_size=128, latent_dim=8,
                             out=str(out), verbose=0, extractor=extractor)
     model = keras.saving.load_model(out / "model.keras")
     assert config(model.recipe) == recipe()
@@ -52,9 +53,9 @@ def test_a_short_gan_run_uses_the_default_recipe_and_stops_on_val_kid(tmp_path, 
 
 
 def test_only_the_flags_given_override_the_recipe():
-    model = commands.make_model("gan", 64, loss="hinge", latent_dim=8)
+    model = make_model("gan", 64, loss="hinge", latent_dim=8)
     assert config(model.recipe) == recipe(loss="hinge")
-    model = commands.make_model("gan", 64, lr=3e-4, ema=0.0, latent_dim=8)
+    model = make_model("gan", 64, lr=3e-4, ema=0.0, latent_dim=8)
     assert float(model.d_optimizer.learning_rate) == float(model.g_optimizer.learning_rate) \
         == pytest.approx(3e-4)
     assert model.ema is None and config(model.recipe)["r1"] == recipe()["r1"]
@@ -62,4 +63,4 @@ def test_only_the_flags_given_override_the_recipe():
 
 def test_command_functions_take_keyword_arguments():
     with pytest.raises(ValueError, match="`optimizer`.*'nope'"):
-        commands.make_model("gan", 64, optimizer="nope")
+        make_model("gan", 64, optimizer="nope")

@@ -16,7 +16,7 @@ INLINE = "module://matplotlib_inline.backend_inline"
 IMPORT_ALL = ("import tfgenopt\n"
               "for name in tfgenopt.__all__:\n"
               "    getattr(tfgenopt, name)\n"
-              "import tfgenopt.cli, tfgenopt.commands, tfgenopt.demo, tfgenopt.report\n")
+              "import tfgenopt.cli, tfgenopt.cli.train, tfgenopt.demo, tfgenopt.report\n")
 
 
 def _env(**extra):

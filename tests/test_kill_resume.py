@@ -148,7 +148,7 @@ class TestTrainResumes:  # (tests/models/test_gan_saving.py::TestCheckpoints)
         assert not (tmp_path / "x").exists()  # refused before the output folder was made
 
     def test_a_run_that_failed_before_its_first_backup_can_be_fixed_and_rerun(self, tmp_path):
-        from tfgenopt._backup import check_backup_run
+        from tfgenopt.callbacks._backup import check_backup_run
 
         backup = tmp_path / "b"
         check_backup_run(backup, {"optimizer": "nope"})  # the run then failed: no backup
@@ -281,7 +281,7 @@ class TestAtomicWrites:
         import keras
 
         import tfgenopt as tg
-        from tfgenopt._backup import AtomicBackupAndRestore
+        from tfgenopt.callbacks._backup import AtomicBackupAndRestore
 
         x = np.random.default_rng(0).random((32, 6)).astype("float32")
 
@@ -316,7 +316,7 @@ class TestAtomicWrites:
         import keras
 
         import tfgenopt as tg
-        from tfgenopt._backup import AtomicBackupAndRestore
+        from tfgenopt.callbacks._backup import AtomicBackupAndRestore
 
         x = np.random.default_rng(0).random((32, 6)).astype("float32")
 
@@ -421,7 +421,7 @@ DIFFUSION_RUN = textwrap.dedent("""
     import json, os, signal, sys
     import keras, numpy as np
     import tfgenopt as tg
-    from tfgenopt._backup import AtomicBackupAndRestore
+    from tfgenopt.callbacks._backup import AtomicBackupAndRestore
 
     folder, kill_at = sys.argv[1], int(sys.argv[2])
     keras.utils.set_random_seed(0)  # the same initial weights in every process

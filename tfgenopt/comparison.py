@@ -15,10 +15,18 @@ from __future__ import annotations
 import os
 import time
 
+import keras
 import numpy as np
 
+from tfgenopt import callbacks, plotting, report
 from tfgenopt._io import make_dir
 from tfgenopt._validation import check_float, check_int
+from tfgenopt.builders.conv import SUPPORTED_IMAGE_SIZES
+from tfgenopt.diffusion import samplers
+from tfgenopt.evaluation import extractors
+from tfgenopt.recommended import make_model
+from tfgenopt.report.comparison import PICK_RULE, comparison_verdict
+from tfgenopt.training_images import dataset_arrays, load_images_or_dataset
 
 __all__ = ["compare", "FAMILIES"]
 
@@ -45,19 +53,11 @@ def _arrays(d):
     """``(x_train, y_train)`` in [0, 1] from a dataset's arrays or a folder's dataset."""
     if d.get("x_train") is not None:
         return d["x_train"], d.get("y_train")
-    from tfgenopt.commands_images import _val_arrays
-
-    return _val_arrays(d["train"], d["labelled"])
+    return dataset_arrays(d["train"], d["labelled"])
 
 
 def _train_family(family, x, x_val, y_val, shape, budget, ext, metrics, n, measurements,
                   max_epochs, batch_size, widths, seed, out, num_classes):
-    import keras
-
-    from tfgenopt import callbacks, plotting, report
-    from tfgenopt.diffusion import samplers
-    from tfgenopt.recommended import make_model
-
     keras.utils.set_random_seed(seed)
     model = make_model(family, shape, seed=seed, widths=widths if family == "diffusion" else None)
     low, high = _RANGES[family]
@@ -141,12 +141,6 @@ def compare(dataset="digits", images=None, budget=60.0, out="runs/compare", imag
         >>> summary = tg.compare("digits", budget=300, out="runs/compare")  # doctest: +SKIP
         >>> summary["pick"], summary["families"]["diffusion"]["fid"]  # doctest: +SKIP
     """
-    from tfgenopt import plotting, report
-    from tfgenopt.builders.conv import SUPPORTED_IMAGE_SIZES
-    from tfgenopt.commands_diffusion import load_images_or_dataset
-    from tfgenopt.evaluation import extractors
-    from tfgenopt.report.comparison import PICK_RULE, comparison_verdict
-
     budget = check_float("budget", budget, 0.0, min_inclusive=False)
     families = _check_families(families)
     if image_size not in SUPPORTED_IMAGE_SIZES:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import inspect
 import numbers
 
+from tfgenopt import builders, models
+from tfgenopt.models._optimizer import resolve_optimizer
+
 __all__ = ["make_model", "recipe_gan", "recipe_diffusion", "unet_widths"]
 
 
 def _check_optimizer_name(optimizer):
-    from tfgenopt.models._optimizer import resolve_optimizer
-
     resolve_optimizer("optimizer", optimizer)
 
 
@@ -45,8 +46,6 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
         >>> make_model("vae", (8, 8, 1)).decoder.output_shape
         (None, 8, 8, 1)
     """
-    from tfgenopt import builders, models
-
     image = _is_image_shape(input_dim)
     if kind == "gan":
         latent = latent_dim or 100
@@ -67,8 +66,6 @@ def make_model(kind, input_dim, optimizer=None, lr=None, loss=None, ema=None, la
     optimizer = optimizer or "adam"
 
     def opt(default_lr):
-        from tfgenopt.models._optimizer import resolve_optimizer
-
         return resolve_optimizer("optimizer", optimizer, learning_rate=lr or default_lr)
 
     if kind == "autoencoder":
@@ -105,8 +102,6 @@ def recipe_gan(generator, discriminator, latent_dim, optimizer=None, lr=None, lo
         >>> [round(float(o.learning_rate), 6) for o in (gan.d_optimizer, gan.g_optimizer)]
         [0.0002, 0.0002]
     """
-    from tfgenopt import models
-
     model = models.GAN(generator, discriminator, latent_dim=latent_dim, seed=seed,
                        **({} if ema is None else {"ema": ema or None}))
     given = {} if loss is None else {"loss": loss}
@@ -133,8 +128,6 @@ def unet_widths(image_shape, widths=None):
         >>> unet_widths((8, 8, 1), (8, 16))
         (8, 16)
     """
-    from tfgenopt import builders
-
     if widths is not None:
         return tuple(widths)
     default = tuple(inspect.signature(builders.unet).parameters["widths"].default)
@@ -160,8 +153,6 @@ def recipe_diffusion(image_shape, optimizer=None, lr=None, loss=None, ema=None, 
         >>> round(float(model.optimizer.learning_rate), 6), model.recipe.loss
         (0.0002, 'mse')
     """
-    from tfgenopt import builders, models
-
     shape = tuple(int(v) for v in image_shape)
     net = builders.unet(shape, widths=unet_widths(shape, widths), num_classes=num_classes,
                         seed=seed)

@@ -1,4 +1,4 @@
-"""Tests of tfgenopt/tuning/config.py and cli.py: the TOML script end to end, bad configs."""
+"""Tests of tfgenopt/tuning/config.py and cli/tune.py: the TOML script end to end, bad configs."""
 
 import argparse
 import csv
@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tfgenopt.tuning import cli
+from tfgenopt.cli import tune as cli
 from tfgenopt.tuning.config import load_config, parse_config
 
 GOOD = """

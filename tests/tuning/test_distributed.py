@@ -80,7 +80,7 @@ class TestChiefAndWorkers:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
         for key in distributed.ENV_KEYS:
             env.pop(key, None)
-        cmd = [sys.executable, "-m", "tfgenopt.tuning.cli", str(cfg), "--port", str(port),
+        cmd = [sys.executable, "-m", "tfgenopt", "tune", str(cfg), "--port", str(port),
                "--quiet"]
         procs = []
         try:

@@ -8,6 +8,7 @@ from tfgenopt._validation import check_float, check_int, check_int_tuple
 from tfgenopt.builders import _blocks
 from tfgenopt.builders.dense import _shape, label_input
 from tfgenopt.layers import Pack
+from tfgenopt.models._input import FunctionalModel
 
 __all__ = [
     "dcgan_generator",
@@ -185,9 +186,7 @@ def conv_autoencoder(image_shape=(28, 28, 1), filters=(32, 64), activation="relu
         x = _blocks.apply(_blocks.conv(f, 3, 2, norm, init.next(), activation, transpose=True, name=f"up_{i}"), x)
     out = keras.layers.Conv2D(channels, 3, padding="same", activation=output_activation,
                               kernel_initializer=init.next(), name="reconstruction")(x)
-    from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
-
-    return FunctionalModel(inputs, out, name=name)
+    return FunctionalModel(inputs, out, name=name)  # fast fit defaults (issue 12)
 
 
 @_blocks.records_arguments

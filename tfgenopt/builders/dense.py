@@ -8,6 +8,7 @@ import keras
 
 from tfgenopt._validation import check_float, check_int, check_int_tuple
 from tfgenopt.builders import _blocks
+from tfgenopt.models._input import FunctionalModel
 
 __all__ = ["dense_autoencoder", "dense_generator", "dense_discriminator", "label_input"]
 
@@ -65,9 +66,7 @@ def dense_autoencoder(input_dim=784, hidden=(64, 32), activation="relu",
         x = _blocks.apply(_blocks.dense(units, norm, init.next(), activation, name=f"dense_{i}"), x)
     out = keras.layers.Dense(input_dim, activation=output_activation, kernel_initializer=init.next(),
                              name="reconstruction")(x)
-    from tfgenopt.models._input import FunctionalModel  # fast fit defaults (issue 12)
-
-    return FunctionalModel(inputs, out, name=name)
+    return FunctionalModel(inputs, out, name=name)  # fast fit defaults (issue 12)
 
 
 @_blocks.records_arguments

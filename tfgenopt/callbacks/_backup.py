@@ -19,6 +19,7 @@ import numpy as np
 
 from tfgenopt import _keras_adapter
 from tfgenopt._io import atomic_write_json
+from tfgenopt.distribute import is_chief
 
 POINTER = "current.json"
 RUN_FILE = "run.json"
@@ -106,8 +107,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         return folder
 
     def on_train_begin(self, logs=None):
-        from tfgenopt.distribute import is_chief
-
         self.history, self.epochs, self._pending = {}, [], None
         if is_chief():  # the others read the chief's backup and write none
             check_backup_run(self.backup_dir, self.run)
@@ -145,8 +144,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
-        from tfgenopt.distribute import is_chief
-
         chief = is_chief()
         root = self.backup_dir if chief else tempfile.mkdtemp(prefix="tfgenopt-backup-")
         state = f"epoch-{_keras_adapter.backup_epoch(self):05d}"
@@ -177,7 +174,5 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 self._point_at(state)
 
     def on_train_end(self, logs=None):
-        from tfgenopt.distribute import is_chief
-
         if is_chief():  # the chief's folder is the one every worker read
             super().on_train_end(logs)

@@ -12,6 +12,9 @@ import tensorflow as tf
 from tfgenopt import catalog, landscape
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
 from tfgenopt.callbacks.tensorboard import summary_sink
+from tfgenopt.plotting import save_figure
+from tfgenopt.plotting.landscape import plot_curvature, plot_path_angle, plot_slices, plot_surface
+from tfgenopt.plotting.spectrum import plot_hessian_spectrum
 
 __all__ = ["LossLandscape"]
 
@@ -277,33 +280,21 @@ class LossLandscape(keras.callbacks.Callback):
                 self.trajectory_surfaces[player or "model"] = landscape.trajectory_surface(
                     self._objective(player), trajectory=snapshots, grid=self.grid)
         if self.out_dir:
-            from tfgenopt.plotting import save_figure
-            from tfgenopt.plotting.landscape import plot_surface
-
             for name, surface in self.trajectory_surfaces.items():
                 save_figure(plot_surface(surface, trajectory=surface["trajectory"],
                                            title=f"{name}: trajectory on its PCA plane"),
                             os.path.join(self.out_dir, f"trajectory_{name}.png"))
         if self.out_dir and self.history and any(r["logs"] for r in self.history):
-            from tfgenopt.plotting import save_figure
-            from tfgenopt.plotting.landscape import plot_curvature, plot_slices
-
             save_figure(plot_curvature(self.history),
                         os.path.join(self.out_dir, "curvature.png"))
             if any(r["slices"] for r in self.history):
                 save_figure(plot_slices(self.history), os.path.join(self.out_dir, "slices.png"))
         if self.out_dir and any(r.get("spectra") for r in self.history):
-            from tfgenopt.plotting import save_figure
-            from tfgenopt.plotting.spectrum import plot_hessian_spectrum
-
             for name in self.history[-1]["spectra"]:
                 save_figure(plot_hessian_spectrum(self.history, player=name),
                             os.path.join(self.out_dir, f"spectrum_{name}.png"))
 
     def _save_figures(self, record):
-        from tfgenopt.plotting import save_figure
-        from tfgenopt.plotting.landscape import plot_path_angle, plot_surface
-
         epoch = record["epoch"]
         if record["path_angle"] is not None:
             save_figure(plot_path_angle(record["path_angle"],

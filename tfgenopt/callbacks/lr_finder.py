@@ -23,6 +23,7 @@ from tfgenopt._validation import check_float, check_int
 from tfgenopt.callbacks._monitor import missing_key_message, read_value
 from tfgenopt.callbacks._optimizers import has_schedule, set_lr
 from tfgenopt.models import protocol
+from tfgenopt.plotting.schedules import plot_lr_finder
 
 __all__ = ["LRFinder", "LRFinderResult", "lr_find", "suggest_lr"]
 
@@ -91,7 +92,6 @@ class LRFinderResult:
 
     def plot(self, **kwargs):
         """The sweep as a figure (see :func:`tfgenopt.plotting.plot_lr_finder`)."""
-        from tfgenopt.plotting.schedules import plot_lr_finder
 
         return plot_lr_finder(self, **kwargs)
 

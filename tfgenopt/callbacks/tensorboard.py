@@ -17,6 +17,8 @@ import numpy as np
 
 from tfgenopt import _keras_adapter
 from tfgenopt.models import protocol
+from tfgenopt.plotting import landscape as landscape_plots
+from tfgenopt.plotting.spectrum import plot_hessian_spectrum
 
 __all__ = ["TensorBoard", "summary_sink", "recipe_hparams"]
 
@@ -222,7 +224,6 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
     def spectrum(self, tag, spectrum, step, samples=2000):
         """Write a Hessian spectrum as a histogram (its density's quantiles) and a figure."""
-        from tfgenopt.plotting.spectrum import plot_hessian_spectrum
 
         grid, density = np.asarray(spectrum["grid"]), np.asarray(spectrum["density"])
         cdf = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
@@ -234,7 +235,6 @@ class TensorBoard(keras.callbacks.TensorBoard):
     def landscape(self, record, step, history=None):
         """Write one ``LossLandscape`` probe record (spectra, slices, surfaces, path angle) and
         the curvature figure of ``history`` (the records so far)."""
-        from tfgenopt.plotting import landscape as landscape_plots
 
         if history and any(r["logs"] for r in history):
             self.figure("landscape/curvature", landscape_plots.plot_curvature(history), step)

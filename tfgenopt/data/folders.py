@@ -25,6 +25,8 @@ from tfgenopt._validation import (
     check_int,
     check_value_range,
 )
+from tfgenopt.data import image_modes
+from tfgenopt.data.pipeline import as_dataset
 
 __all__ = ["load_images", "write_image_folder"]
 
@@ -294,9 +296,6 @@ def load_images(directory, image_size=(64, 64), color_mode=None, value_range=(-1
         >>> x.shape, float(x.numpy().min()) >= -1.0, len(train.class_names)
         (TensorShape([8, 16, 16, 3]), True, 12)
     """
-    from tfgenopt.data import image_modes
-    from tfgenopt.data.pipeline import as_dataset
-
     size = _image_size(image_size)
     if color_mode is not None:
         check_choice("color_mode", color_mode, ("rgb", "grayscale", "rgba"))

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import os
 
+from tfgenopt import catalog, data, report
 from tfgenopt._io import make_dir
+from tfgenopt._validation import check_int
+from tfgenopt.demo import gan, sections
 from tfgenopt.demo.sections import RunDir, Section
 
 __all__ = ["run_demo", "write_demo_report", "SUMMARY_KEYS", "Section", "RunDir"]
@@ -34,8 +37,6 @@ def write_demo_report(run, sections, config, title="tfgenopt demo"):
     Returns:
         The summary (a dict).
     """
-    from tfgenopt import report
-
     summary = {"title": title, "config": config, "timings": {}, "headline": None}
     headline_images = []
     for s in sections:
@@ -74,10 +75,6 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
         >>> summary["gan"]["stop_reason"]  # doctest: +SKIP
     """
     import keras
-
-    from tfgenopt import catalog, data
-    from tfgenopt._validation import check_int
-    from tfgenopt.demo import gan, sections
 
     epochs = check_int("epochs", epochs if epochs is not None else (4 if quick else 300),
                        minimum=1)

@@ -8,8 +8,9 @@ import time
 
 import numpy as np
 
+from tfgenopt import builders, callbacks, models, plotting
 from tfgenopt.demo.sections import Section, save_grid
-from tfgenopt.report import fmt
+from tfgenopt.report import describe_model, describe_recipe, fmt, run_record
 from tfgenopt.report.run import evolution, sample_diversity_ratio
 
 __all__ = ["gan_section", "curvature_rows"]
@@ -91,9 +92,6 @@ def gan_section(run, x_train, x_val, epochs, data=None, gan=None, metrics=("fid"
     Returns:
         A :class:`Section`: ``summary`` for ``summary["gan"]``, ``run`` for the headline.
     """
-    from tfgenopt import builders, callbacks, models, plotting
-    from tfgenopt.report import describe_model, describe_recipe, run_record
-
     t0 = time.perf_counter()
     data = data or {}
     seed, out, quick = run.seed, run.out, run.quick
@@ -175,8 +173,6 @@ def gan_section(run, x_train, x_val, epochs, data=None, gan=None, metrics=("fid"
 
 def _landscape_section(run, probes):
     """The loss-landscape and curvature figures and table of the GAN's probes."""
-    from tfgenopt import plotting
-
     records = [r for r in probes.history if r.get("logs")]
     figures, text = [], []
     if probes.history:

@@ -14,6 +14,11 @@ import time
 
 import numpy as np
 
+from tfgenopt import builders, callbacks, models, plotting, tuning
+from tfgenopt.callbacks.samples import _save_png
+from tfgenopt.plotting import image_grid_array
+from tfgenopt.report import describe_data
+
 __all__ = ["Section", "RunDir", "data_section", "lr_find_section", "autoencoder_vae_section",
            "optimizer_section", "save_grid"]
 
@@ -72,17 +77,12 @@ class RunDir:
 
     def save(self, fig, name, caption):
         """Save a matplotlib figure as ``out/name``; return its report entry."""
-        from tfgenopt import plotting
-
         plotting.save_figure(fig, os.path.join(self.out, name))
         return {"path": name, "caption": caption}
 
 
 def save_grid(path, images, value_range=None, ncols=None):
     """Save ``images`` as a pixel-exact PNG grid (one image pixel per PNG pixel); return ``path``."""
-    from tfgenopt.callbacks.samples import _save_png
-    from tfgenopt.plotting import image_grid_array
-
     return _save_png(path, image_grid_array(images, ncols=ncols, value_range=value_range))
 
 
@@ -102,8 +102,6 @@ def data_section(run, x_train, x_val, name, image_shape=None, num_classes=None,
         A :class:`Section`; ``summary["description"]`` is the headline's data line and
         ``headline_images`` holds the grid of real images.
     """
-    from tfgenopt.report import describe_data
-
     x_val = np.asarray(x_val)
     if image_shape is None:
         shape = x_val.shape[1:]
@@ -127,8 +125,6 @@ def data_section(run, x_train, x_val, name, image_shape=None, num_classes=None,
 def lr_find_section(run, x_train, dim):
     """The LR range test on the dense autoencoder; its ``summary["used_lr"]`` feeds the rest."""
     import keras
-
-    from tfgenopt import builders, callbacks
 
     t0 = time.perf_counter()
     run.say("[1/5] LR range test on the dense autoencoder")
@@ -157,8 +153,6 @@ def _curves(history, keys):
 def autoencoder_vae_section(run, x_train, x_val, lr, epochs):
     """The classic dense autoencoder (at ``lr``) and a VAE, each with early stopping."""
     import keras
-
-    from tfgenopt import builders, callbacks, models, plotting
 
     t0 = time.perf_counter()
     run.say("[3/5] dense autoencoder and VAE with early stopping")
@@ -211,8 +205,6 @@ def autoencoder_vae_section(run, x_train, x_val, lr, epochs):
 
 def optimizer_section(run, x_train, x_val, epochs):
     """SGD, Adam, RMSprop and Adagrad on the same autoencoder, start and batches."""
-    from tfgenopt import builders, tuning
-
     t0 = time.perf_counter()
     run.say("[4/5] optimizer comparison (SGD, Adam, RMSprop, Adagrad) on the autoencoder")
     dim = x_train.shape[1]

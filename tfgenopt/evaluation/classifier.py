@@ -16,8 +16,9 @@ import time
 
 import numpy as np
 
-from tfgenopt import catalog
+from tfgenopt import catalog, data
 from tfgenopt._validation import check_choice, check_int
+from tfgenopt.data import as_dataset
 
 __all__ = ["domain_classifier", "cache_dir", "classifier_path", "DATASETS"]
 
@@ -101,8 +102,6 @@ def _build(image_size, num_classes, width, seed):
 
 
 def _load_data(dataset, image_size, seed):
-    from tfgenopt import data
-
     kwargs = dict(image_size=image_size, validation_split=0.2 if dataset == "digits" else 0.1,
                   seed=seed, value_range=(0.0, 1.0), return_labels=True)
     return data.load(dataset, **kwargs)
@@ -111,8 +110,6 @@ def _load_data(dataset, image_size, seed):
 def _train(dataset, image_size, epochs, width, seed, verbose):
     """Train a fresh classifier; returns ``(model, info)``."""
     import keras
-
-    from tfgenopt.data import as_dataset
 
     (x_train, y_train), (x_val, y_val) = _load_data(dataset, image_size, seed)
     num_classes = int(max(y_train.max(), y_val.max())) + 1

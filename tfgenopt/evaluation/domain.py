@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from tfgenopt._validation import check_array, check_int, check_value_range
+from tfgenopt.data import as_dataset
 from tfgenopt.evaluation.classifier import cache_dir, load_or_train
 from tfgenopt.evaluation.features import FeatureExtractor, infer_value_range
 
@@ -159,8 +160,6 @@ def _split(n, y, seed):
 
 def _train(x, y, epochs, width, seed, verbose):
     import keras
-
-    from tfgenopt.data import as_dataset
 
     keras.utils.set_random_seed(seed)
     train, val = _split(len(x), y, seed)

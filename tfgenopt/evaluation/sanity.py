@@ -18,6 +18,9 @@ import numpy as np
 
 from tfgenopt._validation import check_array, check_float, check_int
 from tfgenopt.evaluation import extractors
+from tfgenopt.evaluation.domain import _prepare
+from tfgenopt.evaluation.fid import fid
+from tfgenopt.evaluation.kid import kid
 
 __all__ = ["check_extractor", "ExtractorCheck"]
 
@@ -83,9 +86,6 @@ def _gaussian_blur(x, sigma):
 
 
 def _metrics(ref_feats, extractor, images, seed, kid_subsets):
-    from tfgenopt.evaluation.fid import fid
-    from tfgenopt.evaluation.kid import kid
-
     feats = extractor.features(images, value_range=(0.0, 1.0))
     m = min(len(ref_feats), len(feats), 1000)
     k = kid(ref_feats, feats, subsets=kid_subsets, subset_size=m, seed=seed)
@@ -129,7 +129,6 @@ def check_extractor(images, extractor=None, labels=None, noise=NOISE, blur=BLUR,
         >>> check_extractor(x, "domain", labels=y).passed  # doctest: +SKIP
         True
     """
-    from tfgenopt.evaluation.domain import _prepare
     x, y = _prepare(images, labels, value_range)
     if len(x) < 20:
         raise ValueError(f"`images` needs at least 20 images for the sanity suite; received "

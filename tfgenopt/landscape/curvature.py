@@ -14,6 +14,7 @@ import numpy as np
 
 from tfgenopt._validation import check_choice, check_float, check_int
 from tfgenopt.landscape.objectives import objective
+from tfgenopt.landscape.spectrum import lanczos_basis
 
 __all__ = ["hvp", "hessian_eigenvalues", "hessian_trace", "gradient_norm", "sharpness",
            "gradient_noise_scale"]
@@ -65,8 +66,6 @@ def hvp(model, data=None, vector=None, point=None, player=None, method="reverse"
 
 def _lanczos(matvec, n, k, steps, rng):
     """Top-``k`` eigenpairs of a symmetric operator by Lanczos with full reorthogonalization."""
-    from tfgenopt.landscape.spectrum import lanczos_basis
-
     alphas, betas, basis = lanczos_basis(matvec, rng.standard_normal(n), min(steps, n))
     m = len(alphas)
     t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)

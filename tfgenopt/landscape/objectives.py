@@ -37,6 +37,7 @@ from tfgenopt._validation import check_choice
 from tfgenopt.landscape._linear_head import linear_head
 from tfgenopt.landscape._objective import Objective
 from tfgenopt.models import protocol
+from tfgenopt.models._range import output_activation
 
 __all__ = ["Objective", "objective", "probe_variables", "PLAYERS"]
 
@@ -169,7 +170,6 @@ def _user_gan_losses(gan):
     d_fn, g_fn = getattr(gan, "d_loss_fn", None), getattr(gan, "g_loss_fn", None)
     if callable(d_fn) and callable(g_fn):
         return d_fn, g_fn
-    from tfgenopt.models._range import output_activation
 
     bce = keras.losses.BinaryCrossentropy(
         from_logits=output_activation(gan.discriminator) != "sigmoid")
@@ -223,8 +223,6 @@ def _gan_objective(gan, data, player, batch_size, seed):
 
 
 def _user_vae_terms(vae):
-    from tfgenopt.models._range import output_activation
-
     bce = output_activation(vae.decoder) == "sigmoid"
 
     def fn(x):

@@ -13,7 +13,7 @@ import numpy as np
 
 from tfgenopt._validation import check_float, check_int
 from tfgenopt.landscape import _engine
-from tfgenopt.landscape.directions import direction_between, random_directions
+from tfgenopt.landscape.directions import direction_between, random_directions, trajectory_pca
 from tfgenopt.landscape.objectives import objective
 
 __all__ = ["slice_1d", "surface_2d", "interpolate", "trajectory_surface"]
@@ -216,8 +216,6 @@ def trajectory_surface(model, data=None, trajectory=None, grid=21, margin=0.25, 
         >>> s["loss"].shape, s["trajectory"].shape
         ((3, 3), (3, 2))
     """
-    from tfgenopt.landscape.directions import trajectory_pca
-
     if trajectory is None or len(trajectory) < 3:
         raise ValueError("`trajectory` needs at least 3 weight snapshots for a PCA plane; "
                          f"received {0 if trajectory is None else len(trajectory)}.")

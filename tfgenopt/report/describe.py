@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfgenopt.diffusion import samplers
 from tfgenopt.report.verdict import fmt
 
 __all__ = ["describe_model", "describe_recipe", "describe_data"]
@@ -81,8 +82,6 @@ def describe_recipe(model):
 
 
 def _diffusion_recipe(model, recipe):
-    from tfgenopt.diffusion import samplers
-
     cfg = recipe.formulation.get_config()
     parts = [f"{cfg['formulation']} formulation"]
     parts += [f"{k} {cfg[k]}" for k in ("target", "weighting")

@@ -6,6 +6,11 @@ import os
 
 import numpy as np
 
+from tfgenopt.callbacks.collapse import sample_diversity
+from tfgenopt.report.describe import describe_model, describe_recipe
+from tfgenopt.report.html import write_report
+from tfgenopt.report.verdict import run_record
+
 __all__ = ["sample_diversity_ratio", "evolution", "write_training_report"]
 
 
@@ -22,8 +27,6 @@ def sample_diversity_ratio(model, x_real, n=256, seed=0):
         >>> sample_diversity_ratio(Constant(), np.random.default_rng(0).random((8, 4)))
         0.0
     """
-    from tfgenopt.callbacks.collapse import sample_diversity
-
     real = np.asarray(x_real[:n], dtype=np.float64)
     fake = np.asarray(model.generate(min(n, max(len(real), 2)), seed=seed), dtype=np.float64)
     return float(sample_diversity(fake) / max(sample_diversity(real), 1e-12))
@@ -86,8 +89,6 @@ def write_training_report(out, model, history, *, data="", x_real=None, early_st
     Returns:
         The path of ``report.html``.
     """
-    from tfgenopt.report import describe_model, describe_recipe, run_record, write_report
-
     es = early_stopping
     restored = None
     if es is not None and getattr(es, "restore_best_weights", False) and es.best_epoch is not None:

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 
 from tfgenopt._validation import check_array, check_choice, check_float, check_int
+from tfgenopt.data import as_dataset
+from tfgenopt.plotting.tuning import plot_optimizer_comparison
 from tfgenopt.tuning.hypermodels import OPTIMIZERS, make_optimizer
 
 __all__ = ["compare_optimizers", "DEFAULT_LEARNING_RATES"]
@@ -74,9 +76,6 @@ def compare_optimizers(build_fn, x, y=None, validation_data=None, optimizers=OPT
         >>> sorted(histories)  # doctest: +SKIP
         ['adagrad', 'adam', 'rmsprop', 'sgd']
     """
-    from tfgenopt.data import as_dataset
-    from tfgenopt.plotting.tuning import plot_optimizer_comparison
-
     if not callable(build_fn):
         raise TypeError(f"`build_fn` must be callable; received {build_fn!r}.")
     optimizers = tuple(optimizers)

@@ -35,7 +35,10 @@ import dataclasses
 import numbers
 import os
 
-from tfgenopt import catalog
+from tfgenopt import catalog, tuning
+from tfgenopt import data as tg_data
+from tfgenopt.tuning.pruning import PRUNERS
+from tfgenopt.tuning.search import TUNERS
 
 __all__ = ["TuningConfig", "load_config", "parse_config", "build_hypermodel", "load_data",
            "SCHEMA"]
@@ -144,8 +147,6 @@ def parse_config(raw, source="<dict>"):
         >>> parse_config({"model": {"kind": "vae"}, "search": {"tuner": "grid"}}).model["kind"]
         'vae'
     """
-    from tfgenopt.tuning.search import TUNERS
-
     if not isinstance(raw, dict):
         raise TypeError(f"{source}: a config must be a table (dict); received {type(raw).__name__}.")
     unknown = sorted(set(raw) - set(TOP_LEVEL))
@@ -187,7 +188,6 @@ def parse_config(raw, source="<dict>"):
     if search["tuner"] not in TUNERS:
         _fail(source, "search.tuner",
               f"must be one of {list(TUNERS)}; received {search['tuner']!r}.")
-    from tfgenopt.tuning.pruning import PRUNERS
 
     if search["pruner"] is not None and search["pruner"] not in PRUNERS:
         _fail(source, "search.pruner",
@@ -227,8 +227,6 @@ def build_hypermodel(config):
     Returns:
         An ``AutoencoderHyperModel``, ``VAEHyperModel`` or ``GANHyperModel``.
     """
-    from tfgenopt import tuning
-
     kind = config.model["kind"]
     kwargs = {"overrides": config.space, "seed": config.seed}
     if config.model["output_activation"] is not None:
@@ -249,8 +247,6 @@ def build_hypermodel(config):
 
 def load_data(config):
     """Load the config's data: ``(x_train, x_val)`` or, conditional, ``((x, y), (xv, yv))``."""
-    from tfgenopt import data as tg_data
-
     d = config.data
     tanh = config.model["output_activation"] == "tanh"
     kwargs = dict(image_size=d["image_size"], flatten=d["flatten"],

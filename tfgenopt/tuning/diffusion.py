@@ -12,7 +12,9 @@ import inspect
 from tfgenopt import builders
 from tfgenopt._validation import check_int, check_value_range
 from tfgenopt.diffusion import formulations, noise
+from tfgenopt.models import Diffusion, DiffusionRecipe
 from tfgenopt.models.diffusion_recipe import LOSSES
+from tfgenopt.recommended import unet_widths
 from tfgenopt.tuning.generative import QualityHyperModel
 from tfgenopt.tuning.hypermodels import common_space
 from tfgenopt.tuning.space import choice, fixed, float_range
@@ -29,15 +31,11 @@ def default_recipe():
         >>> default_recipe().formulation.get_config() == diffusion.formulation.get_config()
         True
     """
-    from tfgenopt.models import Diffusion, DiffusionRecipe
-
     params = inspect.signature(Diffusion.compile).parameters
     return DiffusionRecipe(**{k: p.default for k, p in params.items() if k != "self"})
 
 
 def _model_default(name):
-    from tfgenopt.models import Diffusion
-
     return inspect.signature(Diffusion.__init__).parameters[name].default
 
 
@@ -121,8 +119,6 @@ class DiffusionHyperModel(QualityHyperModel):
                                  f"is {shape}.")
 
     def default_space(self):
-        from tfgenopt.recommended import unet_widths
-
         r = self._recipe
         vp = _vp_defaults(r)
         widths = unet_widths(self.image_shape)
@@ -180,8 +176,6 @@ class DiffusionHyperModel(QualityHyperModel):
         return out
 
     def build_model(self, values):
-        from tfgenopt.models import Diffusion
-
         net = builders.unet(self.image_shape, widths=_parse_widths(values["widths"]),
                             depth=int(values["depth"]), num_classes=self.num_classes,
                             seed=self.seed)

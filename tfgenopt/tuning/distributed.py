@@ -9,9 +9,9 @@ All processes must share the tuner ``directory`` (trial folders and checkpoints)
 
 Run one chief and N workers, e.g. with the tuner scripts::
 
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --chief --port 8470 &
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --worker 0 --port 8470 &
-    python -m tfgenopt.tuning.cli examples/tune_autoencoder.toml --worker 1 --port 8470
+    tfgenopt tune examples/tune_autoencoder.toml --chief --port 8470 &
+    tfgenopt tune examples/tune_autoencoder.toml --worker 0 --port 8470 &
+    tfgenopt tune examples/tune_autoencoder.toml --worker 1 --port 8470
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import socket
 import time
 
 from tfgenopt._validation import check_int
+from tfgenopt.tuning._kt_adapter import oracle_server_parts
 
 __all__ = ["distributed_env", "free_port", "serve_oracle", "wait_for_port", "role_of"]
 
@@ -107,8 +108,6 @@ def serve_oracle(tuner, poll_interval=0.2, timeout=None):
     from concurrent import futures
 
     import grpc
-
-    from tfgenopt.tuning._kt_adapter import oracle_server_parts
 
     add_servicer_to_server, OracleServicer, exit_chief = oracle_server_parts()
 

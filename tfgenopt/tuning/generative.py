@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfgenopt import builders, catalog
+from tfgenopt import builders, catalog, losses
 from tfgenopt._validation import check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
+from tfgenopt.callbacks import QualityMonitor
+from tfgenopt.models import GAN, VAE
 from tfgenopt.models.recipe import BETA_1, D_LEARNING_RATE, G_LEARNING_RATE
 from tfgenopt.tuning.hypermodels import (
     OPTIMIZERS,
@@ -25,26 +27,17 @@ from tfgenopt.tuning.space import choice, float_range, int_range
 
 __all__ = ["VAEHyperModel", "GANHyperModel", "QualityHyperModel", "gan_loss_names"]
 
-_FALLBACK_LOSSES = ("non_saturating", "hinge", "wasserstein", "least_squares")
-
 
 def gan_loss_names():
-    """The adversarial loss names the GAN accepts (from ``tfgenopt.losses`` when present)."""
-    try:
-        from tfgenopt import losses
-    except ImportError:
-        return _FALLBACK_LOSSES
-    names = getattr(losses, "names", None)
-    return tuple(names()) if callable(names) else _FALLBACK_LOSSES
+    """The adversarial loss names the GAN accepts (``tfgenopt.losses.names()``)."""
+    return tuple(losses.names())
 
 
 def _smoothable(loss):
     """Whether one-sided label smoothing applies to ``loss`` (not to hinge / Wasserstein)."""
     try:
-        from tfgenopt import losses
-
         return bool(getattr(losses.get(loss), "supports_label_smoothing", True))
-    except (ImportError, ValueError):
+    except ValueError:
         return True
 
 
@@ -89,8 +82,6 @@ class VAEHyperModel(TunableHyperModel):
         return space
 
     def build_model(self, values):
-        from tfgenopt.models import VAE
-
         shape = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
         hidden = dense_widths(values["units"], values["depth"])
         common = dict(normalization=values["normalization"],
@@ -137,8 +128,6 @@ class QualityHyperModel(TunableHyperModel):
         Only inside a tuner (``objective`` read from Keras Tuner's callbacks); a direct
         ``fit`` call trains with the callbacks as given.
         """
-        from tfgenopt.callbacks import QualityMonitor
-
         if objective is None:  # not in a tuner: nothing to measure for
             return callbacks
         name = self.default_objective[0] if objective.name == "default_objective" \
@@ -254,8 +243,6 @@ class GANHyperModel(QualityHyperModel):
         return g, d
 
     def build_model(self, values):
-        from tfgenopt.models import GAN
-
         g, d = self.networks(values)
         ema = float(values["ema"]) or None
         gan = GAN(g, d, latent_dim=int(values["latent_dim"]), ema=ema,
@@ -273,8 +260,6 @@ class GANHyperModel(QualityHyperModel):
 
 def _gan_default(name):
     import inspect
-
-    from tfgenopt.models import GAN
 
     return inspect.signature(GAN.__init__).parameters[name].default
 

@@ -18,7 +18,8 @@ from tfgenopt import _keras_adapter, builders
 from tfgenopt._validation import check_array, check_choice, check_int
 from tfgenopt.builders._blocks import known_initializers
 from tfgenopt.callbacks._tuning import DefaultObjectiveLogger
-from tfgenopt.callbacks.cosine import EpochCosineDecay  # re-exported: it lived here
+from tfgenopt.callbacks.cosine import EpochCosineDecay  # its home; importable from here too
+from tfgenopt.data import as_dataset
 from tfgenopt.models._optimizer import resolve_optimizer
 from tfgenopt.tuning._checkpoint import defer_checkpoints
 from tfgenopt.tuning._objective import is_default_objective, per_epoch, tuner_objective
@@ -29,7 +30,6 @@ __all__ = [
     "AutoencoderHyperModel",
     "make_optimizer",
     "OPTIMIZERS",
-    "EpochCosineDecay",
 ]
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
@@ -147,8 +147,6 @@ class TunableHyperModel(keras_tuner.HyperModel):
 
     def train_data(self, x, y, batch_size, shuffle):
         """The ``tf.data`` input of ``fit`` for arrays ``x`` (``y``: targets or labels)."""
-        from tfgenopt.data import as_dataset
-
         return as_dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=self.seed or 0)
 
     def _as_input(self, data, batch_size, shuffle):

@@ -10,7 +10,10 @@ import os
 import warnings
 
 from tfgenopt._io import atomic_write_json, atomic_write_text
+from tfgenopt.plotting import save_figure
+from tfgenopt.plotting import tuning as plots
 from tfgenopt.tuning._kt_adapter import checkpoint_path
+from tfgenopt.tuning.importance import hyperparameter_importance
 from tfgenopt.tuning.pruning import PRUNED
 
 __all__ = ["SearchResult", "trial_table"]
@@ -194,8 +197,6 @@ class SearchResult:
     def importance(self):
         """``{hyperparameter: share of the objective's variance it explains}``, largest first
         (completed trials; see :func:`tfgenopt.tuning.importance.hyperparameter_importance`)."""
-        from tfgenopt.tuning.importance import hyperparameter_importance
-
         return hyperparameter_importance(self.trials)
 
     def columns(self):
@@ -236,8 +237,6 @@ class SearchResult:
     def figures(self, top=3):
         """``{name: Figure}``: objective vs trial, vs each hyperparameter, parallel
         coordinates, hyperparameter importance, learning curves of the top trials."""
-        from tfgenopt.plotting import tuning as plots
-
         figs = {
             "objective_vs_trial": plots.plot_objective_vs_trial(
                 self.trials, self.objective, self.direction),
@@ -261,8 +260,6 @@ class SearchResult:
         Returns:
             The list of written paths.
         """
-        from tfgenopt.plotting import save_figure
-
         paths = [self.to_csv(os.path.join(folder, "trials.csv")),
                  self.to_json(os.path.join(folder, "results.json"))]
         if figures:

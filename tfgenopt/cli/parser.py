@@ -1,22 +1,19 @@
-"""The ``tfgenopt`` command: ``demo | train | compare | lr-find | landscape | tune | report``.
+"""The ``tfgenopt`` command's flags: :func:`build_parser` and the checks of single values.
 
-A user mistake (a bad flag, an unknown name, a missing file) ends with exit code 2 and one
-line on stderr, never a traceback. The console script enters through ``_tfgenopt_entry``,
-which imports TensorFlow with its start-up noise filtered before ``import tfgenopt``;
-:func:`main` itself leaves the environment and TensorFlow alone.
+A bad flag raises :class:`UsageError` (one line, exit code 2 from :func:`tfgenopt.cli.main`),
+never argparse's usage dump.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 
 from tfgenopt import catalog
-from tfgenopt._io import file_in_the_way
+from tfgenopt.cli import tune
+from tfgenopt.data.image_modes import check_background
+from tfgenopt.version import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "UsageError", "MODEL_KINDS", "TRAIN_KINDS", "DATASETS"]
 
 MODEL_KINDS = ("gan", "vae", "autoencoder")
 TRAIN_KINDS = MODEL_KINDS + ("diffusion",)
@@ -66,8 +63,6 @@ def _widths(text):
 
 def _background(text):
     """``--background``: a colour name or ``R,G,B`` (ints in 0..255)."""
-    from tfgenopt.data.image_modes import check_background
-
     value = tuple(int(v) if v.strip().isdigit() else v for v in text.split(",")) \
         if "," in text else text
     if value == "keep":
@@ -99,8 +94,6 @@ def build_parser():
     """The argument parser of the ``tfgenopt`` command (every subcommand has ``--help``)."""
     parser = _Parser(prog="tfgenopt",
                      description="Train, diagnose and tune generative Keras models.")
-    from tfgenopt.version import __version__
-
     parser.add_argument("--version", action="version", version=f"tfgenopt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -204,179 +197,8 @@ def build_parser():
     p.add_argument("-v", "--verbose", type=int, default=1, choices=(0, 1, 2))
 
     p = sub.add_parser("tune", help="run a Keras Tuner search described by a TOML file")
-    from tfgenopt.tuning import cli as tune_cli
-
-    tune_cli.add_arguments(p)
+    tune.add_arguments(p)
 
     p = sub.add_parser("report", help="rebuild report.html from a run directory")
     p.add_argument("run_dir")
     return parser
-
-
-def main(argv=None):
-    """Run the ``tfgenopt`` command line ``argv`` (None: ``sys.argv[1:]``); returns the exit code."""
-    try:
-        args = build_parser().parse_args(argv)
-        args.argv = None if argv is None else list(argv)  # what --workers starts again
-        _check_out(args)
-    except UsageError as err:
-        print(f"{err}", file=sys.stderr)
-        return 2
-    try:
-        return int(COMMANDS[args.command](args) or 0)
-    except (ValueError, TypeError, OSError, UsageError) as err:  # OSError: e.g. an unwritable --out
-        message = " ".join(str(err).split())  # one line, even for a message with a listing
-        print(f"tfgenopt {args.command}: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("tfgenopt: interrupted", file=sys.stderr)
-        return 130
-
-
-def _check_out(args):
-    """Refuse an ``--out`` that a file blocks, before any work (and before --workers start)."""
-    out = getattr(args, "out", None)
-    blocker = None if out is None else file_in_the_way(out)
-    if blocker is not None:
-        what = "is a file" if os.path.abspath(blocker) == os.path.abspath(out) else (
-            f"lies under {blocker!r}, which is a file")
-        raise UsageError(f"tfgenopt {args.command}: error: argument --out: {out!r} {what}; "
-                         "--out names a folder (created if missing).")
-
-
-def _options(args):
-    """The parsed flags as keyword arguments of a command function (``--batch-size``: ``batch_size``)."""
-    return {k: v for k, v in vars(args).items() if k not in ("command", "argv")}
-
-
-def _cmd_demo(args):
-    if args.images:
-        from tfgenopt.commands_images import demo_images
-
-        summary = demo_images(args.images, out=args.out, image_size=args.image_size,
-                              epochs=args.epochs, seed=args.seed, quick=args.quick,
-                              verbose=args.verbose, background=args.background)
-        print(f"report: {summary['report']}  sanity suite passed: {summary['sanity_passed']}  "
-              f"stop: {summary['gan']['stop_reason']}")
-        return 0
-    from tfgenopt.demo import run_demo
-
-    summary = run_demo(args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed,
-                       quick=args.quick, verbose=args.verbose)
-    print(f"report: {os.path.join(args.out, 'report.html')}  stop: {summary['gan']['stop_reason']}")
-    return 0
-
-
-def _cmd_train(args):
-    if args.kind == "diffusion":
-        return _train_diffusion(args)
-    if args.widths is not None:
-        raise UsageError(f"--widths applies to `diffusion` only; received kind {args.kind!r}.")
-    if args.images:
-        if args.kind != "gan":
-            raise UsageError(f"--images trains `gan` and `diffusion` only; received kind "
-                             f"{args.kind!r}.")
-        if args.workers > 1 or args.backup_dir or os.environ.get("TF_CONFIG"):
-            raise UsageError("--images trains in one process without backups: --workers, "
-                             "--backup-dir and TF_CONFIG apply to --dataset runs only.")
-        from tfgenopt.commands_images import train_gan_images
-
-        options = _options(args)
-        options["image_size"] = args.image_size or 32
-        result = train_gan_images(options.pop("images"), **options)
-        print(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
-        return 0
-    from tfgenopt.commands import train
-
-    workers = args.workers
-    config = os.environ.get("TF_CONFIG")
-    if workers > 1 and args.batch_size % workers:
-        raise UsageError(f"`--batch-size` (the global batch) must be a multiple of --workers "
-                         f"{workers}; received {args.batch_size}.")
-    if config:  # a task of a cluster: the one TF_CONFIG describes
-        from tfgenopt import distribute
-
-        cluster = distribute.check_tf_config(config)["cluster"]
-        size = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
-        if workers not in (1, size):
-            raise UsageError(f"`--workers` {workers} does not match the {size} workers of "
-                             "TF_CONFIG; leave --workers out when TF_CONFIG is set.")
-    elif workers > 1:  # start the local workers; their chief prints the result
-        from tfgenopt._launch import launch
-
-        return launch(sys.argv[1:] if args.argv is None else args.argv, workers)
-    args.image_size = args.image_size or 28
-    options = _options(args)
-    options.pop("images", None)
-    options.pop("background", None)
-    result = train(**options)
-    print(json.dumps(result, indent=2))
-    return 0
-
-
-def _train_diffusion(args):
-    if args.workers > 1 or args.backup_dir or os.environ.get("TF_CONFIG"):
-        raise UsageError("train diffusion runs in one process without backups: --workers, "
-                         "--backup-dir and TF_CONFIG apply to gan, vae and autoencoder runs.")
-    if args.latent_dim is not None:
-        raise UsageError("--latent-dim does not apply to diffusion (it has no latent code).")
-    from tfgenopt.commands_diffusion import train_diffusion
-
-    options = _options(args)
-    options["image_size"] = args.image_size or 32
-    for key in ("kind", "workers", "backup_dir", "latent_dim"):
-        options.pop(key)
-    print(json.dumps(train_diffusion(**options), indent=2))
-    return 0
-
-
-def _cmd_compare(args):
-    from tfgenopt.comparison import compare
-
-    summary = compare(**_options(args))
-    print(f"report: {summary['report']}  pick: {summary['pick']} ({summary['reason']})")
-    return 0
-
-
-def _cmd_lr_find(args):
-    from tfgenopt.commands import lr_find_command
-
-    result = lr_find_command(**_options(args))
-    print(json.dumps(result, indent=2))
-    return 0
-
-
-def _cmd_landscape(args):
-    from tfgenopt.commands import landscape_command
-
-    result = landscape_command(**_options(args))
-    print(json.dumps(result, indent=2))
-    return 0
-
-
-def _cmd_tune(args):
-    from tfgenopt.tuning import cli as tune_cli
-
-    return tune_cli.run(args)
-
-
-def _cmd_report(args):
-    from tfgenopt.report import build_report
-
-    print(build_report(args.run_dir))
-    return 0
-
-
-COMMANDS = {
-    "demo": _cmd_demo,
-    "train": _cmd_train,
-    "compare": _cmd_compare,
-    "lr-find": _cmd_lr_find,
-    "landscape": _cmd_landscape,
-    "tune": _cmd_tune,
-    "report": _cmd_report,
-}
-
-
-if __name__ == "__main__":
-    sys.exit(main())

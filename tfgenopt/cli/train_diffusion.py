@@ -2,9 +2,9 @@
 
 The model is :func:`tfgenopt.recommended.recipe_diffusion` (a U-Net in
 ``tfgenopt.models.Diffusion`` with ``Diffusion.compile()``'s default recipe); the run is
-watched as ``train gan`` is (:func:`tfgenopt.commands.quality_watchers`: a QualityMonitor,
+watched as ``train gan`` is (:func:`tfgenopt.cli.watchers.quality_watchers`: a QualityMonitor,
 early stopping on smoothed ``val_kid``, never on the loss, sample grids) and ends with the same
-files and report (:func:`tfgenopt.commands_images.finish_image_run`).
+files and report (:func:`tfgenopt.cli.images.finish_image_run`).
 """
 
 from __future__ import annotations
@@ -14,43 +14,13 @@ import time
 import numpy as np
 
 from tfgenopt._io import make_dir
+from tfgenopt.cli.images import finish_image_run
+from tfgenopt.cli.watchers import quality_watchers
+from tfgenopt.diffusion import samplers
+from tfgenopt.recommended import recipe_diffusion, unet_widths
+from tfgenopt.training_images import RANGE, load_images_or_dataset
 
-__all__ = ["train_diffusion", "load_images_or_dataset"]
-
-RANGE = (-1.0, 1.0)  # the data range the run trains in (folders and datasets alike)
-
-
-def load_images_or_dataset(dataset="digits", images=None, image_size=32, seed=0, batch_size=64,
-                           background="white", verbose=0, value_range=RANGE):
-    """The training data of an image command: a folder (``images``) or a bundled dataset.
-
-    Returns:
-        A dict: ``train`` (what ``fit`` takes: a ``tf.data.Dataset`` or an array), ``x_val``,
-        ``y_val`` (None for an unlabelled folder), ``shape``, ``num_classes``, ``class_names``,
-        ``extractor`` (the dataset's classifier name, or ``"domain"``), ``data`` (one line for a
-        report) and ``source`` (the dataset name or the folder).
-
-    Example:
-        >>> d = load_images_or_dataset("digits", image_size=8)
-        >>> d["shape"], d["extractor"], float(d["x_train"].min())
-        ((8, 8, 1), 'digits', -1.0)
-    """
-    from tfgenopt import catalog, report
-    from tfgenopt.commands_images import load_folder
-    from tfgenopt.data import load
-
-    if images is not None:
-        folder = load_folder(images, image_size, seed, batch_size, background, verbose,
-                             value_range)
-        return dict(folder, extractor="domain", source=folder["images"], x_train=None)
-    info = catalog.dataset(dataset)
-    (x, y), (x_val, y_val) = load(dataset, image_size=image_size, seed=seed,
-                                  value_range=value_range, return_labels=True)
-    shape = tuple(int(v) for v in x.shape[1:])
-    return {"train": x, "x_train": x, "y_train": y, "x_val": x_val, "y_val": y_val,
-            "shape": shape, "num_classes": info.num_classes, "class_names": None,
-            "extractor": dataset, "source": dataset, "labelled": True,
-            "data": report.describe_data(dataset, len(x), len(x_val), shape, info.num_classes)}
+__all__ = ["train_diffusion"]
 
 
 def train_diffusion(dataset="digits", images=None, image_size=32, seed=0, epochs=10,
@@ -88,11 +58,6 @@ def train_diffusion(dataset="digits", images=None, image_size=32, seed=0, epochs
 
         >>> train_diffusion("digits", image_size=32, epochs=20)  # doctest: +SKIP
     """
-    from tfgenopt.commands import quality_watchers
-    from tfgenopt.commands_images import finish_image_run
-    from tfgenopt.diffusion import samplers
-    from tfgenopt.recommended import recipe_diffusion, unet_widths
-
     if isinstance(background, str) and background.lower() == "keep":
         raise ValueError("`background` (--background) must be a colour for the U-Net on 1 or 3 "
                          "channels; received 'keep'.")

@@ -1,22 +1,31 @@
 """``tfgenopt tune CONFIG.toml``: run a tuner script, write its results and figures.
 
-Also runs as ``python -m tfgenopt.tuning.cli CONFIG.toml [--chief | --worker ID] [--resume]``.
+A distributed search runs the same command once per process:
+``tfgenopt tune CONFIG.toml [--chief | --worker ID] --port PORT [--resume]``.
 Exit codes: 0 success, 1 some trial did not complete, 2 bad config or arguments.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-__all__ = ["add_arguments", "run", "run_config", "main"]
+import keras_tuner
+
+from tfgenopt._io import make_dir
+from tfgenopt.tuning import config as cfg
+from tfgenopt.tuning import distributed
+from tfgenopt.tuning.results import SearchResult
+from tfgenopt.tuning.search import make_tuner, resolve_objective, search
+
+__all__ = ["add_arguments", "run", "run_config"]
 
 
 def add_arguments(parser):
     """Add the ``tune`` arguments to an ``argparse`` parser.
 
     Example:
+        >>> import argparse
         >>> p = argparse.ArgumentParser()
         >>> add_arguments(p)
         >>> p.parse_args(["c.toml", "--worker", "1"]).worker
@@ -42,8 +51,6 @@ def add_arguments(parser):
 
 def _role_env(args):
     """Set the Keras Tuner environment for --chief/--worker; return the role or None."""
-    from tfgenopt.tuning import distributed
-
     if not args.chief and args.worker is None:
         return distributed.role_of()
     port = args.port if args.port is not None else os.environ.get("KERASTUNER_ORACLE_PORT")
@@ -79,13 +86,6 @@ def run_config(config, resume=False, verbose=1, role=None, timeout=None):
 
         >>> result = run_config(load_config("examples/tune_autoencoder.toml"))  # doctest: +SKIP
     """
-    import keras_tuner
-
-    from tfgenopt.tuning import config as cfg
-    from tfgenopt.tuning import distributed
-    from tfgenopt.tuning.results import SearchResult
-    from tfgenopt.tuning.search import make_tuner, resolve_objective, search
-
     hm = cfg.build_hypermodel(config)
     s, out = config.search, config.output
     project = out["project_name"] or f"{config.model['kind']}_{s['tuner']}"
@@ -126,18 +126,18 @@ def run(args):
     Example:
         Not run as a doctest: the search it starts takes minutes.
 
+        >>> import argparse
         >>> p = argparse.ArgumentParser(); add_arguments(p)
         >>> run(p.parse_args(["examples/tune_autoencoder.toml"]))  # doctest: +SKIP
         0
     """
-    from tfgenopt.tuning import config as cfg
-
     try:
         config = cfg.load_config(args.config)
         if args.out:
             config.output["directory"] = args.out
         role = _role_env(args)
-        os.makedirs(config.output["directory"], exist_ok=True)  # unwritable: fail before data
+        # a file in the way or an unwritable folder: fail before the data loads
+        make_dir(config.output["directory"], "--out" if args.out else "[output] directory")
     except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"tfgenopt tune: error: {exc}", file=sys.stderr)
         return 2
@@ -151,14 +151,3 @@ def run(args):
         print(f"best hyperparameters: {result.best_values}")
         print(f"results: {result.output_dir}")
     return 1 if result.failed() else 0
-
-
-def main(argv=None):
-    """Entry point of ``python -m tfgenopt.tuning.cli``."""
-    parser = argparse.ArgumentParser(prog="tfgenopt tune", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,30 +14,21 @@ import time
 
 import numpy as np
 
-from tfgenopt._io import make_dir
+from tfgenopt import builders, plotting, report
+from tfgenopt._io import atomic_path, make_dir
+from tfgenopt.builders.conv import SUPPORTED_IMAGE_SIZES
+from tfgenopt.cli.watchers import quality_watchers
+from tfgenopt.evaluation import check_extractor
+from tfgenopt.recommended import recipe_gan
+from tfgenopt.training_images import load_folder
 
-__all__ = ["train_gan_images", "demo_images", "load_folder", "finish_image_run"]
+__all__ = ["train_gan_images", "demo_images", "finish_image_run"]
 
 
 def _check_size(image_size):
-    from tfgenopt.builders.conv import SUPPORTED_IMAGE_SIZES
-
     if image_size not in SUPPORTED_IMAGE_SIZES:
         raise ValueError(f"`image_size` (--image-size) must be one of {SUPPORTED_IMAGE_SIZES} "
                          f"for the DCGAN builders with --images; received {image_size!r}.")
-
-
-def _has_class_folders(directory):
-    return any(os.path.isdir(os.path.join(directory, d)) for d in os.listdir(directory))
-
-
-def _val_arrays(ds, labelled):
-    xs, ys = [], []
-    for batch in ds:
-        xs.append(np.asarray(batch[0] if labelled else batch))
-        if labelled:
-            ys.append(np.asarray(batch[1]))
-    return np.concatenate(xs), (np.concatenate(ys) if labelled else None)
 
 
 def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, optimizer=None,
@@ -68,10 +59,6 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
 
         >>> train_gan_images("my_images", image_size=32, epochs=1)  # doctest: +SKIP
     """
-    from tfgenopt import builders
-    from tfgenopt.commands import quality_watchers
-    from tfgenopt.recommended import recipe_gan
-
     _check_size(image_size)
     if isinstance(background, str) and background.lower() == "keep":
         raise ValueError("`background` (--background) must be a colour for the DCGAN on 1 or 3 "
@@ -107,48 +94,6 @@ def train_gan_images(images, image_size=32, seed=0, epochs=10, batch_size=64, op
             "_x_val": x_val, "_y_val": y_val}
 
 
-def load_folder(images, image_size, seed, batch_size, background="white", verbose=0,
-                value_range=(-1.0, 1.0)):
-    """An image folder for training: a shuffled training dataset and the validation arrays.
-
-    Class subfolders give labels (for the quality extractor and coverage); 10% of the images
-    are held out (at least 2 are needed).
-
-    Returns:
-        A dict: ``train`` (a ``tf.data.Dataset``), ``x_val``, ``y_val`` (None without class
-        folders), ``labelled``, ``class_names``, ``num_classes``, ``shape``, ``images`` (the
-        folder) and ``data`` (its one-line description for a report).
-
-    Example:
-        Not run as a doctest: it needs an image folder (tests/test_cli_images.py reads one).
-
-        >>> load_folder("my_images", 32, seed=0, batch_size=64)["shape"]  # doctest: +SKIP
-        (32, 32, 3)
-    """
-    from tfgenopt import report
-    from tfgenopt.data import load_images
-    from tfgenopt.data.folders import _image_files
-
-    images = os.fspath(images)
-    labelled = os.path.isdir(images) and _has_class_folders(images)
-    train, val = load_images(images, image_size=image_size, value_range=value_range,
-                             labels="inferred" if labelled else None, validation_split=0.1,
-                             seed=seed, batch_size=batch_size, background=background,
-                             verbose=bool(verbose))
-    x_val, y_val = _val_arrays(val, labelled)
-    if len(x_val) < 2:
-        raise ValueError(f"`images` {images!r} gives {len(x_val)} validation image(s); at least "
-                         "20 images are needed.")
-    shape = (image_size, image_size, int(x_val.shape[-1]))
-    n_classes = int(len(np.unique(y_val))) if labelled else None
-    data = report.describe_data(os.path.basename(os.path.normpath(images)) or images,
-                                len(_image_files(images)[0]) - len(x_val), len(x_val), shape,
-                                n_classes)
-    return {"train": train, "x_val": x_val, "y_val": y_val, "labelled": labelled,
-            "class_names": getattr(train, "class_names", None), "num_classes": n_classes,
-            "shape": shape, "images": images, "data": data}
-
-
 def finish_image_run(out, model, history, quality, stopper, grids, wall, epochs, x_val, data,
                      num_classes, title, keys, class_names=None, value_range=(-1.0, 1.0),
                      seed=0, extractor_text="the quality extractor"):
@@ -168,9 +113,6 @@ def finish_image_run(out, model, history, quality, stopper, grids, wall, epochs,
         >>> finish_image_run(out, model, history, quality, stopper, grids, 12.0, 10, x_val,
         ...                  "digits", 10, "my run", keys=["loss"])  # doctest: +SKIP
     """
-    from tfgenopt import plotting, report
-    from tfgenopt._io import atomic_path
-
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
     whole = report.write_history(out, history.history)
@@ -216,9 +158,6 @@ def demo_images(images, out="runs/demo", image_size=32, epochs=None, seed=0, qui
 
         >>> demo_images("my_images", quick=True)  # doctest: +SKIP
     """
-    from tfgenopt import report
-    from tfgenopt.evaluation import check_extractor
-
     epochs = epochs or (2 if quick else 40)
     result = train_gan_images(images, image_size=image_size, seed=seed, epochs=epochs,
                               out=out, verbose=verbose, background=background)

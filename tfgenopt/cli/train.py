@@ -1,67 +1,32 @@
-"""What the ``train``, ``lr-find`` and ``landscape`` subcommands do, as plain functions.
+"""``tfgenopt train gan | vae | autoencoder``: train on a dataset, as a plain function.
 
-Each takes the command's options as keyword arguments (the names of :mod:`tfgenopt.cli`'s
-flags, ``--batch-size`` as ``batch_size``) and returns a small JSON-able dict that the command
-prints, so they are as usable from Python as from the shell.
+:func:`train` takes the command's options as keyword arguments (the names of the flags,
+``--batch-size`` as ``batch_size``) and returns a small JSON-able dict that the command
+prints, so it is as usable from Python as from the shell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-import zipfile
 
 import numpy as np
 
+from tfgenopt import callbacks, catalog, distribute, plotting, report
 from tfgenopt._io import atomic_path, make_dir
-from tfgenopt.recommended import make_model, recipe_gan
+from tfgenopt.callbacks._backup import AtomicBackupAndRestore, check_backup_run
+from tfgenopt.callbacks._progress import EpochProgressBar
+from tfgenopt.cli.watchers import quality_watchers
+from tfgenopt.data import load
+from tfgenopt.models import protocol
+from tfgenopt.recommended import make_model
 
-__all__ = ["make_model", "recipe_gan", "quality_watchers", "train", "lr_find_command",
-           "landscape_command"]
-
-
-def _load(dataset, image_size, seed, flatten, value_range=(0.0, 1.0)):
-    from tfgenopt.data import load
-
-    return load(dataset, image_size=image_size, flatten=flatten, seed=seed,
-                value_range=value_range)
-
-
-def quality_watchers(real, epochs, patience, out, seed, extractor, verbose,
-                     metrics=("fid", "kid"), value_range=None):
-    """QualityMonitor + early stopping on smoothed ``val_kid`` + sample grids, for any generator.
-
-    What ``train gan`` and ``train diffusion`` run (never a stop on the loss): ``real`` is the
-    held-out data (``(x, labels)`` for coverage); about 30 measurements in a long run, every
-    epoch in a short one; patience ``max(4 * every, 10)`` unless ``patience``.
-
-    Returns:
-        ``(quality, stopper, grids)``, in the order they go into ``callbacks``.
-
-    Example:
-        >>> q, stop, grids = quality_watchers(x, 60, None, "run", 0, "digits", 0)
-        >>> q.every, stop.monitor, stop.patience
-        (2, 'val_kid', 10)
-    """
-    from tfgenopt import callbacks
-
-    every = max(1, epochs // 30)
-    n = len(real[0] if isinstance(real, tuple) else real)
-    quality = callbacks.QualityMonitor(real, metrics=metrics, every=every,
-                                       n_samples=min(n, 1000), seed=seed, extractor=extractor,
-                                       value_range=value_range)
-    stopper = callbacks.EarlyStopping(monitor="val_kid", patience=patience or max(4 * every, 10),
-                                      restore_best_weights=True, smoothing="ema",
-                                      verbose=min(verbose, 1))
-    grids = callbacks.SampleGrid(every=max(every, epochs // 5), n=36, seed=seed,
-                                 out_dir=os.path.join(out, "samples"))
-    return quality, stopper, grids
+__all__ = ["train"]
 
 
 def _epoch_bar(epochs, keys):
     """A callback drawing one ``keras.utils.Progbar`` over the epochs."""
-    from tfgenopt.callbacks._progress import EpochProgressBar
-
     return EpochProgressBar(epochs, keys)
 
 
@@ -102,8 +67,6 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
 
         >>> result = train("autoencoder", image_size=8, epochs=1, out=str(tmp), verbose=0)  # doctest: +SKIP
     """
-    from tfgenopt import distribute
-
     strategy = distribute.strategy_from_tf_config() if os.environ.get("TF_CONFIG") else None
     if strategy is not None:  # created before any other TensorFlow op
         distribute.check_global_batch(batch_size, strategy)
@@ -117,8 +80,6 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
     if backup_dir:  # refuse another run's backup before any work
         run = {k: v for k, v in sorted(options.items())}
         if distribute.is_chief():
-            from tfgenopt.callbacks._backup import check_backup_run
-
             check_backup_run(backup_dir, run)
     with distribute.chief_dir(out) as folder:  # a temporary folder on a non-chief worker
         result = _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, loss,
@@ -130,14 +91,9 @@ def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=6
 
 def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, loss, ema,
            latent_dim, patience, out, backup_dir, verbose, extractor, strategy, run):
-    import contextlib
-
-    from tfgenopt import callbacks, distribute, plotting
-    from tfgenopt.models import protocol
-    from tfgenopt.report import write_history
-
     make_dir(out, "--out")  # a file or an unwritable --out fails here, not after training
-    x_train, x_val = _load(dataset, image_size, seed, flatten=True)
+    x_train, x_val = load(dataset, image_size=image_size, flatten=True, seed=seed,
+                          value_range=(0.0, 1.0))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = make_model(kind, x_train.shape[1], optimizer, lr, loss, ema, latent_dim, seed)
     supervised = kind == "autoencoder"
@@ -163,8 +119,6 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
         cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
     backup = None
     if run is not None:  # rerunning the same command after a crash resumes from the backup
-        from tfgenopt.callbacks._backup import AtomicBackupAndRestore
-
         backup = AtomicBackupAndRestore(backup_dir, run=run, stateful=[stopper])
         cbs.append(backup)
     started = time.perf_counter()
@@ -173,7 +127,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
     wall = time.perf_counter() - started
     with atomic_path(os.path.join(out, "model.keras")) as tmp:
         model.save(tmp)
-    whole = write_history(out, backup.history if backup is not None else history.history)
+    whole = report.write_history(out, backup.history if backup is not None else history.history)
     plotting.save_figure(plotting.plot_history(whole, keys=keys, title=kind),
                          os.path.join(out, "curves.png"))
     if quality is not None and quality.history:
@@ -209,11 +163,9 @@ def _image_shape(image_size):
 def _report(model, history, stopper, cbs, x_train, x_val, wall, dataset, image_size, epochs,
             out):
     """The run's ``report.html`` (headline, sample evolution, curves), as the demo writes it."""
-    from tfgenopt import callbacks, catalog, report
-
     info = catalog.dataset(dataset)
-    data = report.describe_data(dataset, len(x_train), len(x_val),
-                                (image_size, image_size, info.channels), info.num_classes)
+    described = report.describe_data(dataset, len(x_train), len(x_val),
+                                     (image_size, image_size, info.channels), info.num_classes)
     figures = [{"path": "quality.png", "caption": "FID and KID of the samples (lower is "
                 "better); the red star marks the best epoch, the one early stopping restores."}]
     figures = [f for f in figures if os.path.exists(os.path.join(out, f["path"]))]
@@ -221,7 +173,7 @@ def _report(model, history, stopper, cbs, x_train, x_val, wall, dataset, image_s
                     "validation)."})
     generative = callable(getattr(model, "generate", None))
     return report.write_training_report(
-        out, model, history, data=data, early_stopping=stopper, wall_s=wall, epochs=epochs,
+        out, model, history, data=described, early_stopping=stopper, wall_s=wall, epochs=epochs,
         x_real=x_val if generative else None, num_classes=info.num_classes, figures=figures,
         sample_grid=next((c for c in cbs if isinstance(c, callbacks.SampleGrid)), None))
 
@@ -236,82 +188,3 @@ def _optimizer_steps(model):
 def _count(variable):
     """An int from a step-count variable (a ``MirroredVariable`` under a strategy)."""
     return int(np.asarray(variable.numpy()))
-
-
-def lr_find_command(kind, dataset="digits", image_size=28, seed=0, optimizer=None,
-                    min_lr=1e-6, max_lr=1.0, steps=100, batch_size=64, out="runs/lr_find",
-                    verbose=1, **_ignored):
-    """Run the LR range test for a fresh model of ``kind``; save the figure."""
-    from tfgenopt import lr_find, plotting
-
-    make_dir(out, "--out")  # a file or an unwritable --out fails before the range test
-    x_train, _ = _load(dataset, image_size, seed, flatten=True)
-    model = make_model(kind, x_train.shape[1], optimizer, seed=seed)
-    data = (x_train, x_train) if kind == "autoencoder" else (x_train, None)
-    result = lr_find(model, data[0], data[1], min_lr=min_lr, max_lr=max_lr,
-                     steps=steps, batch_size=batch_size, verbose=verbose)
-    path = plotting.save_figure(result.plot(), os.path.join(out, "lr_find.png"))
-    return {"suggested_lr": float(result.suggestion), "min_div10": float(result.min_div10),
-            "monitor": result.monitor, "diverged": bool(result.diverged), "figure": path}
-
-
-def landscape_command(model, dataset="digits", image_size=28, seed=0,
-                      kind=("1d", "2d", "hessian"), grid=11, probe_size=256,
-                      out="runs/landscape", verbose=1, **_ignored):
-    """Probe a saved ``.keras`` model's loss landscape on a probe set of the dataset.
-
-    A GAN is probed per player (discriminator and generator, each in its own weights); a VAE
-    through its ELBO; any other compiled model through its compiled loss (targets = inputs).
-    """
-    import keras
-
-    path = model
-    import tfgenopt.models  # noqa: F401  (registers GAN and VAE for load_model)
-    from tfgenopt import landscape, plotting
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"`model` {path!r} does not exist.")
-    make_dir(out, "--out")  # a file or an unwritable --out fails before any probe
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"`model` {path!r} is not a .keras file (not a zip archive; "
-                         "truncated or another format?).")
-    try:
-        model = keras.saving.load_model(path)
-    except Exception as exc:  # KeyError, OSError, TypeError...: one clear error naming the file
-        raise ValueError(f"`model` {path!r} is not a readable .keras file "
-                         f"({type(exc).__name__}: {exc}).") from None
-    inputs = model.networks()["discriminator"].inputs if hasattr(model, "generator_loss") else \
-        (model.networks()["encoder"].inputs if hasattr(model, "elbo_terms") else model.inputs)
-    flat = len(inputs[0].shape) == 2
-    x_train, _ = _load(dataset, image_size, seed, flatten=flat)
-    probe = x_train[: probe_size]
-    players = ("discriminator", "generator") if hasattr(model, "generator_loss") else (None,)
-    result = {}
-    for player in players:
-        tag = f"{player}_" if player else ""
-        common = {"player": player} if player else {}
-        if "1d" in kind:
-            sl = landscape.slice_1d(model, probe, alphas=np.linspace(-1, 1, grid),
-                                    seed=seed, **common)
-            result[f"{tag}slice_loss_at_0"] = float(sl["loss"][grid // 2])
-            result[f"{tag}slice_loss_max"] = float(np.max(sl["loss"]))
-        if "2d" in kind:
-            surf = landscape.surface_2d(model, probe, grid=grid, seed=seed,
-                                        verbose=verbose, **common)
-            name = f"{tag}surface.png"
-            plotting.save_figure(plotting.plot_surface(surf, title=f"{player or 'loss'} surface"),
-                                 os.path.join(out, name))
-            result[f"{tag}surface_min"] = float(np.min(surf["loss"]))
-        if "hessian" in kind:
-            eig = landscape.hessian_eigenvalues(model, probe, k=1, seed=seed, **common)
-            result[f"{tag}hessian_top"] = float(np.max(eig))
-        if "trace" in kind:
-            result[f"{tag}hessian_trace"] = float(
-                landscape.hessian_trace(model, probe, samples=16, seed=seed, **common)["trace"])
-        if "noise_scale" in kind:
-            result[f"{tag}grad_noise_scale"] = float(landscape.gradient_noise_scale(
-                model, probe, seed=seed, **common)["noise_scale"])
-        if "sharpness" in kind:
-            result[f"{tag}sharpness"] = float(landscape.sharpness(model, probe, **common)["sharpness"])
-    result["out"] = out
-    return result
