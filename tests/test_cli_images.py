@@ -55,6 +55,7 @@ def labelled(tmp_path_factory):
                                       class_names=tg.data.SHAPE_CLASSES)
 
 
+@pytest.mark.slow  # ~12 s; tests/test_commands_train.py runs train gan and tests/data/test_folders.py trains from folders in make test
 def test_train_gan_images_uses_the_recipe_flags_and_writes_a_loadable_model_and_report(
         labelled, tmp_path, capsys):
     import json

@@ -62,6 +62,7 @@ class TestScript:
                      "parallel_coordinates.png", "hyperparameter_importance.png"):
             assert (out / name).stat().st_size > 0
 
+    @pytest.mark.slow  # ~5 s; tests/tuning/test_search.py::TestResume resumes in make test
     def test_resume_continues_with_a_larger_budget(self, tmp_path):
         path = _write(tmp_path, GOOD)
         assert cli.run(_args(path, "--quiet")) == 0
