@@ -77,6 +77,7 @@ class TestCommands:
         report = (out / "report.html").read_text()  # the same headline as the demo's report
         assert result["report"] == str(out / "report.html") and "2 of 2 epochs" in report
 
+    @pytest.mark.slow  # the GAN case runs in make test
     def test_landscape_probes_a_saved_autoencoder(self, tmp_path, capsys):
         import keras
 

@@ -29,6 +29,20 @@ def run(tmp_path_factory):
     return code, out, summary, printed.getvalue()
 
 
+@pytest.fixture(scope="module")
+def run_vae(tmp_path_factory):
+    """``tg.compare`` with one family: the report checks that run in make test (~8 s)."""
+    out = tmp_path_factory.mktemp("compare_vae") / "run"
+    tg.compare("digits", families=("vae",), budget=BUDGET, image_size=8, n_samples=64,
+               batch_size=128, out=str(out), verbose=0)
+    return 0, out, json.loads((out / "summary.json").read_text()), ""
+
+
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 def headline_rows(page):
     """``{label: text of its cell}`` of the headline's facts table."""
     head = re.search(r"<section class='headline' id='headline'>(.*?)</section>", page, re.S)
@@ -37,6 +51,7 @@ def headline_rows(page):
     return {html.unescape(a): html.unescape(b) for a, b in cells}, html.unescape(head.group(1))
 
 
+@pytest.mark.slow  # three trainings (~36 s in the suite); make test compares the VAE alone
 def test_compare_trains_all_three_families_for_the_budget(run):
     code, out, summary, printed = run
     assert code == 0 and "pick:" in printed
@@ -55,8 +70,9 @@ def test_compare_trains_all_three_families_for_the_budget(run):
     assert summary["families"]["gan"]["evaluations_per_image"] == 1
 
 
-def test_report_holds_each_family_with_the_numbers_of_summary_json(run):
-    _, out, summary, _ = run
+@pytest.mark.parametrize("fixture", ["run_vae", slow("run")])  # "run": the CLI, 3 families
+def test_report_holds_each_family_with_the_numbers_of_summary_json(fixture, request):
+    _, out, summary, _ = request.getfixturevalue(fixture)
     page = (out / "report.html").read_text()
     rows, text = headline_rows(page)
     for name, f in summary["families"].items():

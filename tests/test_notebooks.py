@@ -14,6 +14,12 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IN_MAKE_TEST = ("02", "05", "06", "07")  # the others' quick runs: make bench
+
+
+def slow(*values):
+    """A parametrize case that runs in ``make bench`` only (the other cases run in make test)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
 
 
 def test_notebooks_match_their_sources():
@@ -34,9 +40,14 @@ def test_notebook_is_stripped_and_opens_with_badge_and_install(path):
     assert "find_spec(\"tfgenopt\") is None" in "".join(nb["cells"][1]["source"])
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p if p.stem[:2] in IN_MAKE_TEST else slow(p) for p in NOTEBOOKS],
+                         ids=lambda p: p.stem)
 def test_notebook_code_runs_in_quick_mode(path, tmp_path, monkeypatch, capsys):
-    """Each code cell, in order, in one fresh namespace (the cells use no IPython magics)."""
+    """Each code cell, in order, in one fresh namespace (the cells use no IPython magics).
+
+    ``make test`` runs the GAN, tuning, VAE and diffusion notebooks; the autoencoder, schedules
+    and landscape ones (6-19 s each) run here in ``make bench``, and in a kernel there too.
+    """
     monkeypatch.setenv("TFGENOPT_NOTEBOOK_QUICK", "1")
     monkeypatch.chdir(tmp_path)
     nb = json.loads(path.read_text())

@@ -222,7 +222,7 @@ class TestShortRuns:
         assert E.planned_batches((x, x), batch_size=25) == 2
         assert E.planned_batches({"a": x}, batch_size=25) == 2
 
-    @pytest.mark.parametrize("make", [small_gan, small_vae])
+    @pytest.mark.parametrize("make", [small_gan, pytest.param(small_vae, marks=pytest.mark.slow)])
     def test_a_short_fit_runs_one_batch_per_call_and_a_long_one_the_loop(self, make, x):
         model, calls = make(), CallCounter()
         model.fit(x, batch_size=BATCH, epochs=2, verbose=0, callbacks=[calls])

@@ -172,6 +172,7 @@ def dense_gan(latent=16):
 
 
 class TestMixedPrecision:
+    @pytest.mark.slow  # the float16 case (loss scaling) runs in make test
     def test_mixed_bfloat16_trains_without_nan(self, policy, digits8):
         policy("mixed_bfloat16")
         gan = dense_gan()

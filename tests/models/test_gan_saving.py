@@ -76,6 +76,7 @@ class TestKerasRoundTrip:
         assert float(loaded.d_optimizer.learning_rate) == pytest.approx(1e-3 * 0.5 ** 2)
         assert float(loaded.g_optimizer.learning_rate) == pytest.approx(G_LEARNING_RATE)  # a name
 
+    @pytest.mark.slow  # tests/models/test_gan.py trains a conditional GAN in make test
     def test_conditional_gan_round_trips(self, rng, tmp_path):
         gan = make_gan(num_classes=3)
         gan.fit(rng.random((16, DIM)), rng.integers(0, 3, 16), batch_size=8, verbose=0)
