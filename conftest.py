@@ -14,6 +14,7 @@ write files leave nothing behind) and sees these names, besides its own imports:
 compiles or trains one does not change what the next one sees.
 """
 
+import gc
 import os
 import re
 
@@ -65,6 +66,18 @@ def _diffusion():
 
 
 _BUILDERS = {"gan": _gan, "vae": _vae, "diffusion": _diffusion}
+
+
+def pytest_configure(config):
+    """Python's garbage collector runs less often in the test processes.
+
+    Tracing a model's graph allocates many short-lived objects, so the default threshold (700
+    allocations) starts a collection every few hundred ops; at 50,000 the suite's test files
+    ran 10-12% faster (four interleaved pairs on two sets of files, 2026-12-07: 61.8 s vs
+    68.8 s and 68.0 s vs 77.1 s). Cycles are still collected, and memory stays far below the
+    machine's. The product sets nothing of the kind (``import tfgenopt`` has no side effects).
+    """
+    gc.set_threshold(50_000, 50, 100)
 
 
 @pytest.fixture(scope="session", autouse=True)
