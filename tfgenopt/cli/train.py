@@ -25,11 +25,6 @@ from tfgenopt.recommended import make_model
 __all__ = ["train"]
 
 
-def _epoch_bar(epochs, keys):
-    """A callback drawing one ``keras.utils.Progbar`` over the epochs."""
-    return EpochProgressBar(epochs, keys)
-
-
 def train(kind, dataset="digits", image_size=28, seed=0, epochs=10, batch_size=64,
           optimizer=None, lr=None, loss=None, ema=None, latent_dim=None, patience=None,
           out="runs/train", backup_dir=None, verbose=1, extractor=None, workers=1, **_ignored):
@@ -116,7 +111,7 @@ def _train(kind, dataset, image_size, seed, epochs, batch_size, optimizer, lr, l
                                             out_dir=os.path.join(out, "samples")))
         keys = ["loss"]
     if verbose == 1:
-        cbs.append(_epoch_bar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
+        cbs.append(EpochProgressBar(epochs, keys + ["val_kid" if kind == "gan" else "val_loss"]))
     backup = None
     if run is not None:  # rerunning the same command after a crash resumes from the backup
         backup = AtomicBackupAndRestore(backup_dir, run=run, stateful=[stopper])

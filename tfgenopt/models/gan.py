@@ -24,6 +24,12 @@ _BASE_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_nor
 _DEFAULT_LOSS = losses.get("non_saturating")  # the pure losses' loss before compile
 
 
+def _recipe_value(attr, before, doc):
+    """A read-only property: ``attr`` of the model's recipe, ``before`` until ``compile``."""
+    return property(lambda self: before if self._recipe is None else getattr(self._recipe, attr),
+                    doc=doc)
+
+
 @keras.saving.register_keras_serializable(package="tfgenopt")
 class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
     """A generative adversarial network trained with ``fit`` (DCGAN, WGAN-GP, R1, EMA, cGAN).
@@ -124,30 +130,16 @@ class GAN(ArrayFitMixin, PureLossesMixin, keras.Model):
     # The recipe owns these; the model only reads them. ``.keras`` saving walks the model's
     # attributes, so the optimizers and the augmenter / LeCam layers still save (and load)
     # under these names.
-    @property
-    def d_optimizer(self):
-        """The recipe's discriminator optimizer (None before ``compile``)."""
-        return None if self._recipe is None else self._recipe.d_optimizer
-
-    @property
-    def g_optimizer(self):
-        """The recipe's generator optimizer (None before ``compile``)."""
-        return None if self._recipe is None else self._recipe.g_optimizer
-
-    @property
-    def adversarial_loss(self):
-        """The recipe's ``AdversarialLoss`` (``"non_saturating"`` before ``compile``)."""
-        return _DEFAULT_LOSS if self._recipe is None else self._recipe.loss
-
-    @property
-    def augmenter(self):
-        """The recipe's DiffAugment / ADA layer (None when off or before ``compile``)."""
-        return None if self._recipe is None else self._recipe.augmenter
-
-    @property
-    def lecam_ema(self):
-        """The recipe's LeCam averages (None when off or before ``compile``)."""
-        return None if self._recipe is None else self._recipe.lecam_ema
+    d_optimizer = _recipe_value("d_optimizer", None, "The recipe's discriminator optimizer "
+                                "(None before ``compile``).")
+    g_optimizer = _recipe_value("g_optimizer", None, "The recipe's generator optimizer "
+                                "(None before ``compile``).")
+    adversarial_loss = _recipe_value("loss", _DEFAULT_LOSS, "The recipe's ``AdversarialLoss`` "
+                                     "(``\"non_saturating\"`` before ``compile``).")
+    augmenter = _recipe_value("augmenter", None, "The recipe's DiffAugment / ADA layer (None "
+                              "when off or before ``compile``).")
+    lecam_ema = _recipe_value("lecam_ema", None, "The recipe's LeCam averages (None when off "
+                              "or before ``compile``).")
 
     def get_compile_config(self):
         """The recipe's config (``GANRecipe.to_config``), for ``.keras`` saving; None before."""
