@@ -47,6 +47,23 @@ def trained():
     return model, untrained, history
 
 
+@pytest.fixture(scope="module")
+def plain():
+    """A compiled default (flow) model, never fitted: for the tests that only read it
+    (evaluate, seeded generate, arguments refused before any state changes)."""
+    model = Diffusion(mlp(width=8), seed=0)
+    model.compile()
+    return model
+
+
+@pytest.fixture(scope="module")
+def unit_range():
+    """A compiled model for data in [0, 1], never fitted (read-only, like ``plain``)."""
+    model = Diffusion(mlp(width=8), value_range=(0.0, 1.0), seed=0)
+    model.compile()
+    return model
+
+
 class TestTraining:
     def test_mixture_energy_distance_beats_untrained(self, trained):
         model, untrained, _ = trained
@@ -84,9 +101,8 @@ class TestTraining:
 
 
 class TestValidationLoss:
-    def test_same_weights_same_val_loss(self):
-        model = Diffusion(mlp(width=8), seed=0)
-        model.compile()
+    def test_same_weights_same_val_loss(self, plain):
+        model = plain
         x = mixture(100)
         assert model.evaluate(x, verbose=0) == model.evaluate(x, verbose=0)
 
@@ -99,18 +115,15 @@ class TestValidationLoss:
 
 
 class TestSampling:
-    def test_seeded_generate_reproducible_and_batch_independent(self):
-        model = Diffusion(mlp(width=8), seed=0)
-        model.compile()
+    def test_seeded_generate_reproducible_and_batch_independent(self, plain):
+        model = plain
         a = model.generate(10, seed=3, sampler="ddpm", steps=4)
         b = model.generate(10, seed=3, sampler="ddpm", steps=4, batch_size=3)
         np.testing.assert_allclose(a[:3], b[:3], atol=1e-6)
         np.testing.assert_array_equal(a, model.generate(10, seed=3, sampler="ddpm", steps=4))
 
-    def test_samples_clipped_into_value_range(self):
-        model = Diffusion(mlp(width=8), value_range=(0.0, 1.0), seed=0)
-        model.compile()
-        out = model.generate(50, seed=0, steps=3)
+    def test_samples_clipped_into_value_range(self, unit_range):
+        out = unit_range.generate(50, seed=0, steps=3)
         assert out.min() >= 0.0 and out.max() <= 1.0
 
     def test_conditional_with_guidance(self):
@@ -168,20 +181,16 @@ class TestBadInput:
         for a, b in zip(before, model.network.get_weights()):
             np.testing.assert_array_equal(a, b)
 
-    def test_guidance_on_unconditional(self):
-        model = Diffusion(mlp(width=8))
-        model.compile()
+    def test_guidance_on_unconditional(self, plain):
         with pytest.raises(ValueError, match="guidance"):
-            model.generate(2, guidance=3.0)
+            plain.generate(2, guidance=3.0)
 
     @pytest.mark.parametrize("kwargs, match", [
         ({"steps": 0}, "steps"), ({"sampler": "plms"}, r"sampler.*'plms'"),
         ({"eta": 0.5, "sampler": "heun"}, "eta")])
-    def test_generate_arguments(self, kwargs, match):
-        model = Diffusion(mlp(width=8))
-        model.compile()
+    def test_generate_arguments(self, plain, kwargs, match):
         with pytest.raises(ValueError, match=match):
-            model.generate(2, **kwargs)
+            plain.generate(2, **kwargs)
 
     @pytest.mark.parametrize("kwargs, match", [
         ({"formulation": "ddpm"}, r"'ddpm'.*\['edm', 'flow', 'vp'\]"),
@@ -195,17 +204,13 @@ class TestBadInput:
             model.compile(**kwargs)
         assert model.recipe.formulation.name == "edm"
 
-    def test_data_outside_value_range(self):
-        model = Diffusion(mlp(width=8), value_range=(0.0, 1.0))
-        model.compile()
+    def test_data_outside_value_range(self, unit_range):
         with pytest.raises(ValueError, match=r"value_range"):
-            model.fit(np.full((8, 2), 255.0, "float32"), epochs=1, verbose=0)
+            unit_range.fit(np.full((8, 2), 255.0, "float32"), epochs=1, verbose=0)
 
-    def test_data_shape_must_fit(self):
-        model = Diffusion(mlp(width=8))
-        model.compile()
+    def test_data_shape_must_fit(self, plain):
         with pytest.raises(ValueError, match="sample shape"):
-            model.fit(np.zeros((8, 3), "float32"), epochs=1, verbose=0)
+            plain.fit(np.zeros((8, 3), "float32"), epochs=1, verbose=0)
 
 
 class TestMixedPrecision:

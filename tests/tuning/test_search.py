@@ -32,13 +32,39 @@ def data():
     return xt[:600], xv[:200]
 
 
+class _TrackingHyperModel(tuning.AutoencoderHyperModel):
+    """Records a weak reference to every model it builds, and which were still alive then."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.models, self.alive_at_build = [], []
+
+    def build(self, hp):
+        self.alive_at_build.append(sum(ref() is not None for ref in self.models))
+        model = super().build(hp)
+        self.models.append(weakref.ref(model))
+        return model
+
+
 @pytest.fixture(scope="module")
-def small_search(data, tmp_path_factory):
+def small_search_run(data, tmp_path_factory):
+    """One random search of 3 trials, shared read-only by the tests of its results and of its
+    housekeeping. The hypermodel only records weak references to the models it builds; what
+    it and the heap hold right after the search is kept in ``after`` (later reads such as
+    ``best_model`` build again)."""
     folder = tmp_path_factory.mktemp("search")
-    hm = tuning.AutoencoderHyperModel(64, overrides=SMALL, seed=1)
+    hm = _TrackingHyperModel(64, overrides=SMALL, seed=1)
     result = tuning.search(hm, data[0], data[1], max_trials=3, directory=folder, seed=3,
                            verbose=0)
-    return result, folder
+    after = {"models": len(hm.models), "alive_at_build": list(hm.alive_at_build),
+             "freeze_count": gc.get_freeze_count(),
+             "freeze_survivors": result.tuner._freeze_survivors}
+    return result, folder, after
+
+
+@pytest.fixture(scope="module")
+def small_search(small_search_run):
+    return small_search_run[:2]
 
 
 class TestRandomSearch:
@@ -158,10 +184,14 @@ class TestResume:
         row0 = next(t for t in result.trials if t["trial_id"] == "0")
         assert row0["score"] == pytest.approx(trial0["score"])
 
-    def test_overwrite_starts_afresh(self, data, tmp_path):
+    def test_overwrite_starts_afresh(self, data, small_search, tmp_path):
+        import shutil
+
         over = dict(SMALL, epochs=1)
-        tuning.search(tuning.AutoencoderHyperModel(64, overrides=over), data[0], data[1],
-                      max_trials=1, directory=tmp_path, project_name="p", verbose=0)
+        # a finished search of 3 trials to start over from: a copy of the shared one's project
+        _, folder = small_search
+        (project,) = [p for p in folder.iterdir() if p.is_dir()]
+        shutil.copytree(project, tmp_path / "p")
         hm = _CountingHyperModel(64, overrides=over)
         result = tuning.search(hm, data[0], data[1], max_trials=1, directory=tmp_path,
                                project_name="p", overwrite=True, verbose=0)
@@ -262,35 +292,19 @@ class TestTunersAndObjectives:
         assert cbs[-1].patience == 2
 
 
-class _TrackingHyperModel(tuning.AutoencoderHyperModel):
-    """Records a weak reference to every model it builds, and which were still alive then."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.models, self.alive_at_build = [], []
-
-    def build(self, hp):
-        self.alive_at_build.append(sum(ref() is not None for ref in self.models))
-        model = super().build(hp)
-        self.models.append(weakref.ref(model))
-        return model
-
-
 class TestTrialHousekeeping:
     """search() trims Keras Tuner's per-trial garbage collections and session clears."""
 
-    def test_each_trial_frees_the_previous_model_and_the_heap_is_unfrozen(self, data,
-                                                                          tmp_path):
-        hm = _TrackingHyperModel(64, overrides=dict(SMALL, epochs=1), seed=0)
-        result = tuning.search(hm, data[0], data[1], max_trials=3, directory=tmp_path,
-                               seed=0, verbose=0)
+    def test_each_trial_frees_the_previous_model_and_the_heap_is_unfrozen(self,
+                                                                          small_search_run):
+        result, _, after = small_search_run  # the 3-trial search, as it was when it returned
         assert set(result.statuses().values()) == {"COMPLETED"}
         # one build to read the space, then one per trial: none sees an earlier model alive
         # (the frozen heap must not keep them), and nothing stays frozen afterwards.
-        assert len(hm.models) == 4
-        assert hm.alive_at_build == [0, 0, 0, 0]
-        assert gc.get_freeze_count() == 0
-        assert not result.tuner._freeze_survivors
+        assert after["models"] == 4
+        assert after["alive_at_build"] == [0, 0, 0, 0]
+        assert after["freeze_count"] == 0
+        assert not after["freeze_survivors"]
 
     def test_a_callers_frozen_objects_stay_frozen(self, data, tmp_path):
         class Node:
