@@ -40,11 +40,54 @@ def monitor(x_val, extractor, **kwargs):
     return QualityMonitor(x_val, extractor=extractor, **kwargs)
 
 
-class TestQualityMonitorLogs:
-    def test_keys_appear_in_history_every_epoch(self, digits, extractor):
-        x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid", "kid", "coverage", "precision_recall"))
+# Runs that several tests only read (their history, monitor and generator); a test that trains
+# again, edits weights or needs a callback of its own keeps its own GAN.
+@pytest.fixture(scope="module")
+def all_metrics_run(digits, extractor):
+    """``(history, monitor, calls)`` of 3 epochs with every metric; ``calls``: the sizes of
+    every ``FeatureExtractor.predict`` call during the fit."""
+    x_train, x_val = digits
+    calls = []
+    original = FeatureExtractor.predict
+
+    def counting(self, images, *args, **kwargs):
+        calls.append(len(images))
+        return original(self, images, *args, **kwargs)
+
+    keras.utils.set_random_seed(0)
+    qm = monitor(x_val, extractor, metrics=("fid", "kid", "coverage", "precision_recall"),
+                 n_samples=100)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(FeatureExtractor, "predict", counting)
         history = tiny_gan().fit(x_train, epochs=3, batch_size=128, verbose=0, callbacks=[qm])
+    return history, qm, list(calls)
+
+
+@pytest.fixture(scope="module")
+def fid_run(digits, extractor):
+    """``(gan, monitor, history)`` of 1 epoch measuring the FID of 150 samples of seed 3."""
+    x_train, x_val = digits
+    keras.utils.set_random_seed(0)
+    gan = tiny_gan()
+    qm = monitor(x_val, extractor, metrics=("fid",), n_samples=150, seed=3)
+    history = gan.fit(x_train, epochs=1, batch_size=128, verbose=0, callbacks=[qm])
+    return gan, qm, history
+
+
+@pytest.fixture(scope="module")
+def every_three_run(digits, extractor):
+    """``(gan, monitor, history)`` of 5 epochs measuring FID and KID every 3 epochs."""
+    x_train, x_val = digits
+    keras.utils.set_random_seed(0)
+    gan = tiny_gan()
+    qm = monitor(x_val, extractor, metrics=("fid", "kid"), every=3)
+    history = gan.fit(x_train, epochs=5, batch_size=128, verbose=0, callbacks=[qm])
+    return gan, qm, history
+
+
+class TestQualityMonitorLogs:
+    def test_keys_appear_in_history_every_epoch(self, all_metrics_run):
+        history, qm, _ = all_metrics_run
         for key in ALL_KEYS:
             assert len(history.history[key]) == 3, key
             assert np.all(np.isfinite(history.history[key])), key
@@ -52,19 +95,16 @@ class TestQualityMonitorLogs:
         assert 0.0 <= history.history["val_coverage"][-1] <= 1.0
         assert qm.evaluated_epochs == [0, 1, 2]
 
-    def test_values_equal_the_offline_metrics_on_the_same_samples(self, digits, extractor):
-        x_train, x_val = digits
-        gan = tiny_gan()
-        qm = monitor(x_val, extractor, metrics=("fid",), n_samples=150, seed=3)
-        history = gan.fit(x_train, epochs=1, batch_size=128, verbose=0, callbacks=[qm])
+    def test_values_equal_the_offline_metrics_on_the_same_samples(self, digits, extractor,
+                                                                  fid_run):
+        _, x_val = digits
+        gan, _, history = fid_run
         fake = extractor.features(gan.generate(150, seed=3), value_range=(0, 1))
         expected = tg.evaluation.fid(extractor.features(x_val), fake)
         assert history.history["val_fid"][0] == pytest.approx(expected, rel=1e-6)
 
-    def test_every_three_measures_first_third_sixth_and_last_epoch(self, digits, extractor):
-        x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid",), every=3)
-        history = tiny_gan().fit(x_train, epochs=5, batch_size=128, verbose=0, callbacks=[qm])
+    def test_every_three_measures_first_third_sixth_and_last_epoch(self, every_three_run):
+        _, qm, history = every_three_run
         fids = history.history["val_fid"]
         # Epoch numbers 1 (first of the run), 3 (every=3, counted from 1) and 5 (the last).
         assert qm.evaluated_epochs == [0, 2, 4]
@@ -80,20 +120,10 @@ class TestQualityMonitorLogs:
         # Numbers 2 (first of this run), 3 (every=3) and 4 (the last).
         assert qm.evaluated_epochs == [1, 2, 3] and len(history.history["val_fid"]) == 3
 
-    def test_real_features_are_computed_once_per_run(self, digits, extractor, monkeypatch):
-        x_train, x_val = digits
-        calls = []
-        original = FeatureExtractor.predict
-
-        def counting(self, images, *args, **kwargs):
-            calls.append(len(images))
-            return original(self, images, *args, **kwargs)
-
-        monkeypatch.setattr(FeatureExtractor, "predict", counting)
-        qm = monitor(x_val, extractor, metrics=("kid",), n_samples=100)
-        tiny_gan().fit(x_train, epochs=3, batch_size=128, verbose=0, callbacks=[qm])
+    def test_real_features_are_computed_once_per_run(self, digits, all_metrics_run):
+        _, x_val = digits
+        *_, calls = all_metrics_run  # every metric of the run reads one extraction per epoch
         assert calls == [len(x_val), 100, 100, 100]
-
 
     def test_non_finite_samples_give_nan_values_instead_of_crashing(self, digits, extractor):
         x_train, x_val = digits
@@ -192,10 +222,9 @@ class TestQualityMonitorWithEarlyStopping:
 
 
 class TestQualityMonitorCopiesAndConfig:
-    def test_deepcopy_shares_extractor_and_data_and_runs_again(self, digits, extractor):
-        x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid",))
-        tiny_gan().fit(x_train, epochs=1, batch_size=128, verbose=0, callbacks=[qm])
+    def test_deepcopy_shares_extractor_and_data_and_runs_again(self, digits, fid_run):
+        x_train, _ = digits
+        _, qm, _ = fid_run  # a monitor used in one run
         clone = copy.deepcopy(qm)
         assert clone._extractor is qm._extractor and clone.model is None
         assert clone.history is not qm.history
@@ -231,12 +260,10 @@ class TestQualityMonitorCopiesAndConfig:
         with pytest.raises(ValueError, match="coverage_rule"):
             QualityMonitor(digits[1], coverage_rule="median")
 
-    def test_monitor_history_plots_measured_epochs(self, digits, extractor):
-        x_train, x_val = digits
-        qm = monitor(x_val, extractor, metrics=("fid", "kid"), every=3)
-        tiny_gan().fit(x_train, epochs=4, batch_size=128, verbose=0, callbacks=[qm])
+    def test_monitor_history_plots_measured_epochs(self, every_three_run):
+        _, qm, _ = every_three_run  # measured at epochs 1, 3 and 5 (the last) of 5
         fig = plot_quality(qm)
-        np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 3, 4])
+        np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 3, 5])
 
 
 class TestQualityMonitorValidation:

@@ -6,9 +6,24 @@ from tests.landscape._models import assert_state_equal, bn_model, linear_regress
 from tfgenopt import landscape as L
 
 
+@pytest.fixture(scope="module")
+def trained():
+    """One trained ``bn_model`` (and its data) for the tests that only probe or evaluate it.
+
+    Probes leave every variable bitwise unchanged (TestStateUntouched checks that, each on a
+    model of its own); the teardown checks it again over the whole module, so no test here can
+    pass on a state (or data) another one left behind.
+    """
+    keras.utils.set_random_seed(0)
+    model, data = bn_model(np.random.default_rng(0))  # the values of the `rng` fixture
+    before = state_snapshot(model) + [a.copy() for a in data]
+    yield model, data
+    assert_state_equal(before, state_snapshot(model) + list(data))
+
+
 class TestSlices:
-    def test_slice_at_zero_equals_the_unperturbed_loss(self, rng):
-        model, data = bn_model(rng)
+    def test_slice_at_zero_equals_the_unperturbed_loss(self, trained):
+        model, data = trained
         s = L.slice_1d(model, data, alphas=[-0.5, 0.0, 0.5], seed=0)
         expected = model.evaluate(*data, batch_size=64, verbose=0)
         assert s["loss"][1] == pytest.approx(expected, rel=1e-6)
@@ -32,8 +47,8 @@ class TestSlices:
         expected = np.mean((model.predict(x, verbose=0) > 0.5) == y)
         assert s["binary_accuracy"][0] == pytest.approx(expected)
 
-    def test_surface_center_equals_the_loss_and_shape_is_rows_by_columns(self, rng):
-        model, data = bn_model(rng)
+    def test_surface_center_equals_the_loss_and_shape_is_rows_by_columns(self, trained):
+        model, data = trained
         s = L.surface_2d(model, data, grid=([-1, 0, 1, 2], [-1, 0, 1]), seed=0)
         assert s["loss"].shape == (3, 4)
         assert s["loss"][1, 1] == pytest.approx(model.evaluate(*data, verbose=0), rel=1e-6)
@@ -47,8 +62,8 @@ class TestSlices:
         wp = w + a * d1[0][:, 0] + b * d2[0][:, 0]
         assert s["loss"][0, 2] == pytest.approx(np.mean((x @ wp - y[:, 0]) ** 2), rel=1e-5)
 
-    def test_interpolation_endpoints_are_the_two_losses(self, rng):
-        model, data = bn_model(rng)
+    def test_interpolation_endpoints_are_the_two_losses(self, trained):
+        model, data = trained
         w_b = L.get_weights(model)
         w_a = [w * 0.5 for w in w_b]
         s = L.interpolate(model, data, w_a, w_b, alphas=[0.0, 1.0])
@@ -56,8 +71,8 @@ class TestSlices:
         at_a = L.slice_1d(model, data, [w * 0 for w in w_b], alphas=[0.0], origin=w_a)
         assert s["loss"][0] == pytest.approx(at_a["loss"][0], rel=1e-6)
 
-    def test_batched_evaluation_equals_one_chunk(self, rng):
-        model, data = bn_model(rng)
+    def test_batched_evaluation_equals_one_chunk(self, trained):
+        model, data = trained
         a = L.slice_1d(model, data, alphas=[0.3], seed=0)["loss"]
         b = L.slice_1d(model, data, alphas=[0.3], seed=0, batch_size=16)["loss"]
         np.testing.assert_allclose(a, b, rtol=1e-5)
@@ -97,24 +112,25 @@ class TestStateUntouched:
 
 
 class TestValidation:
-    def test_direction_of_the_wrong_shape_is_rejected(self, rng):
-        model, data = bn_model(rng)
+    def test_direction_of_the_wrong_shape_is_rejected(self, trained):
+        model, data = trained
         with pytest.raises(ValueError, match="direction"):
             L.slice_1d(model, data, [np.ones(3)], alphas=3)
 
-    def test_alphas_must_be_finite(self, rng):
-        model, data = bn_model(rng)
+    def test_alphas_must_be_finite(self, trained):
+        model, data = trained
         with pytest.raises(ValueError, match="alphas"):
             L.slice_1d(model, data, alphas=[0.0, np.nan])
 
-    def test_data_with_nan_is_rejected(self, rng):
-        model, (x, y) = bn_model(rng)
+    def test_data_with_nan_is_rejected(self, trained):
+        model, (x, y) = trained
+        x = x.copy()  # the shared data stays clean
         x[0, 0] = np.nan
         with pytest.raises(ValueError, match="NaN"):
             L.slice_1d(model, (x, y), alphas=3)
 
-    def test_player_is_rejected_for_a_plain_model(self, rng):
-        model, data = bn_model(rng)
+    def test_player_is_rejected_for_a_plain_model(self, trained):
+        model, data = trained
         with pytest.raises(ValueError, match="only for GANs"):
             L.slice_1d(model, data, alphas=3, player="generator")
 
@@ -137,8 +153,8 @@ class TestTrajectorySurface:
 
 
 class TestStrategies:
-    def test_loop_vectorize_and_auto_give_the_same_surface(self, rng):
-        model, data = bn_model(rng)
+    def test_loop_vectorize_and_auto_give_the_same_surface(self, trained):
+        model, data = trained
         d1, d2 = L.random_directions(model, 2, seed=0)
         out = {}
         for strategy in ("loop", "vectorize", "auto"):

@@ -28,6 +28,20 @@ def generate(seed=5, **kwargs):
     return lambda model, _: model.generate(6, seed=seed, **kwargs)
 
 
+@pytest.fixture(scope="module")
+def checkpointed(tmp_path_factory):
+    """``(gan, path)``: ``make_gan()`` after two epochs on the ``x`` of these tests with a
+    ``ModelCheckpoint`` writing ``path``. Read only: each test saves and reloads the GAN on its
+    own (one trains the reloaded copy further)."""
+    path = os.fspath(tmp_path_factory.mktemp("checkpoint") / "ckpt.keras")
+    keras.utils.set_random_seed(0)
+    gan = make_gan()
+    gan.fit(np.random.default_rng(0).random((32, DIM)).astype("float32"), batch_size=8,
+            epochs=2, verbose=0,
+            callbacks=[keras.callbacks.ModelCheckpoint(path, monitor="g_loss", mode="min")])
+    return gan, path
+
+
 class TestConfig:
     def test_config_round_trip(self):
         clone = check_config_roundtrip(make_gan())
@@ -40,9 +54,8 @@ class TestConfig:
 
 
 class TestKerasRoundTrip:
-    def test_reload_gives_identical_generate_output_and_no_warning(self, x, tmp_path):
-        gan = make_gan()
-        gan.fit(x, batch_size=8, verbose=0)
+    def test_reload_gives_identical_generate_output_and_no_warning(self, checkpointed, tmp_path):
+        gan, _ = checkpointed
         loaded = check_keras_roundtrip(gan, None, tmp_path, call=generate())
         np.testing.assert_array_equal(loaded.generate(6, seed=5, use_ema=False),
                                       gan.generate(6, seed=5, use_ema=False))
@@ -61,12 +74,12 @@ class TestKerasRoundTrip:
                 np.testing.assert_array_equal(a.numpy(), b.numpy())
         assert loaded.get_compile_config()["d_steps"] == 2
 
-    def test_reloaded_model_keeps_training_from_its_state(self, x, tmp_path):
-        gan = make_gan()
-        gan.fit(x, batch_size=8, verbose=0)
+    def test_reloaded_model_keeps_training_from_its_state(self, checkpointed, x, tmp_path):
+        gan, _ = checkpointed
+        assert int(gan.g_optimizer.iterations) == 8
         loaded = check_keras_roundtrip(gan, None, tmp_path, call=generate())
         loaded.fit(x, batch_size=8, verbose=0)
-        assert int(loaded.g_optimizer.iterations) == 8
+        assert int(loaded.g_optimizer.iterations) == 12
 
     def test_learning_rate_schedules_round_trip_per_optimizer(self, x, tmp_path):
         schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=2, decay_rate=0.5)
@@ -110,11 +123,8 @@ class TestCheckpoints:
         assert int(resumed.g_optimizer.iterations) == 16
         assert not np.allclose(saved_d[0], resumed.discriminator.get_weights()[0])
 
-    def test_model_checkpoint_writes_a_loadable_keras_file(self, x, tmp_path):
-        path = os.fspath(tmp_path / "ckpt.keras")
-        gan = make_gan()
-        gan.fit(x, batch_size=8, epochs=2, verbose=0,
-                callbacks=[keras.callbacks.ModelCheckpoint(path, monitor="g_loss", mode="min")])
+    def test_model_checkpoint_writes_a_loadable_keras_file(self, checkpointed):
+        _, path = checkpointed  # 2 epochs with ModelCheckpoint(path, monitor="g_loss")
         loaded = keras.saving.load_model(path)
         assert int(loaded.g_optimizer.iterations) in (4, 8)
         assert loaded.ema_generator is not None
