@@ -23,6 +23,28 @@ def batch(rng):
     return rng.random((8, DIM)).astype("float32")
 
 
+@pytest.fixture(scope="module")
+def fitted():
+    """``fitted(**compile_kwargs)`` -> ``(gan, generator weights before, history)``: ``tiny_gan()``
+    compiled with those arguments and fit for 2 epochs of the one 8-sample ``batch``, made once
+    per module for each recipe. Read only (the tests compare, save and reload it)."""
+    runs = {}
+
+    def fit(**compile_kwargs):
+        key = repr(sorted(compile_kwargs.items()))
+        if key not in runs:
+            keras.utils.set_random_seed(0)
+            gan = tiny_gan()
+            gan.compile(**compile_kwargs)
+            before = [w.copy() for w in gan.generator.get_weights()]
+            batch = np.random.default_rng(0).random((8, DIM)).astype("float32")  # `batch`
+            hist = gan.fit(batch, batch_size=8, epochs=2, verbose=0).history
+            runs[key] = gan, before, hist
+        return runs[key]
+
+    return fit
+
+
 class TestDefaultRecipe:
     def test_optimizer_names_resolve_with_gan_learning_rates_and_beta_1(self):
         gan = tiny_gan()
@@ -160,20 +182,16 @@ class TestAugmentation:
 
 
 class TestLossesAndRegularizers:
-    def test_lecam_is_logged_and_its_averages_move(self, batch):
-        gan = tiny_gan()
-        gan.compile(lecam=0.1)
-        hist = gan.fit(batch, batch_size=8, epochs=2, verbose=0).history
+    def test_lecam_is_logged_and_its_averages_move(self, fitted):
+        gan, _, hist = fitted(lecam=0.1)
         assert "lecam" in hist and np.isfinite(hist["lecam"]).all()
         assert float(gan.lecam_ema.ema_real.numpy()) != 0.0
 
-    def test_relativistic_loss_trains_and_needs_real_images_for_the_pure_g_loss(self, batch):
-        gan = tiny_gan()
-        gan.compile(loss="relativistic_average")
-        before = gan.generator.get_weights()[0].copy()
-        hist = gan.fit(batch, batch_size=8, epochs=2, verbose=0).history
+    def test_relativistic_loss_trains_and_needs_real_images_for_the_pure_g_loss(self, batch,
+                                                                                 fitted):
+        gan, before, hist = fitted(loss="relativistic_average")
         assert np.isfinite(hist["g_loss"]).all()
-        assert not np.allclose(before, gan.generator.get_weights()[0])
+        assert not np.allclose(before[0], gan.generator.get_weights()[0])
         z = gan.sample_noise(8, seed=0)
         with pytest.raises(ValueError, match="pass `x_real`"):
             gan.generator_loss(z)
@@ -196,10 +214,8 @@ class TestSaving:
         slow({"lecam": 0.1}),
         {"loss": "relativistic_average"},
     ])
-    def test_keras_round_trip_keeps_the_option_and_its_state(self, batch, tmp_path, kwargs):
-        gan = tiny_gan()
-        gan.compile(**kwargs)
-        gan.fit(batch, batch_size=4, epochs=1, verbose=0)
+    def test_keras_round_trip_keeps_the_option_and_its_state(self, fitted, tmp_path, kwargs):
+        gan, _, _ = fitted(**kwargs)  # 2 steps; the relativistic and LeCam runs are shared
         loaded = check_keras_roundtrip(gan, None, tmp_path,
                                        call=lambda m, _: m.generate(4, seed=3))
         assert loaded.get_compile_config() == gan.get_compile_config()
