@@ -54,8 +54,15 @@ class TestLogs:
             slices[strategy] = cb.history[0]["slices"]["model"]["loss"]
             obj = cb._objectives[None]
             assert obj.strategy == strategy
+        # "auto": the plain loop for the first 63 points, then the three timed once (the 10th
+        # probe of 7 points), and the chosen one kept
+        assert ("strategy", 1) not in obj._compiled
+        for epoch in range(1, 10):
+            cb.on_epoch_end(epoch, {})
         assert obj._compiled[("strategy", 1)] in ("loop", "loop_xla", "vectorize")
         np.testing.assert_allclose(slices["auto"], slices["loop"], rtol=1e-5)
+        np.testing.assert_allclose(cb.history[-1]["slices"]["model"]["loss"], slices["loop"],
+                                   rtol=1e-5)
 
     def test_unknown_strategy_lists_known_ones(self):
         with pytest.raises(ValueError, match="`strategy`.*loop_xla.*'fastest'"):

@@ -4,6 +4,7 @@ import pytest
 
 from tests.landscape._models import assert_state_equal, bn_model, linear_regression, state_snapshot
 from tfgenopt import landscape as L
+from tfgenopt.landscape import _engine
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +154,8 @@ class TestTrajectorySurface:
 
 
 class TestStrategies:
-    def test_loop_vectorize_and_auto_give_the_same_surface(self, trained):
+    def test_loop_vectorize_and_auto_give_the_same_surface(self, trained, monkeypatch):
+        monkeypatch.setattr(_engine, "AUTO_AFTER_POINTS", 1)  # "auto" times on the first call
         model, data = trained
         d1, d2 = L.random_directions(model, 2, seed=0)
         out = {}

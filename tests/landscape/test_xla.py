@@ -99,13 +99,15 @@ class TestAuto:
 
         monkeypatch.setattr(_engine, "points_fn", points_fn)
         monkeypatch.setattr(_engine.time, "perf_counter", perf_counter)
+        monkeypatch.setattr(_engine, "AUTO_AFTER_POINTS", 1)  # time on the first call
         L.surface_2d(obj, d1=d1, d2=d2, grid=4)
         monkeypatch.undo()
         assert obj._compiled[("strategy", 2)] == "loop_xla"
         np.testing.assert_allclose(L.surface_2d(obj, d1=d1, d2=d2, grid=4)["loss"], expected,
                                    rtol=1e-5)
 
-    def test_auto_skips_xla_where_it_cannot_compile(self, rng):
+    def test_auto_skips_xla_where_it_cannot_compile(self, rng, monkeypatch):
+        monkeypatch.setattr(_engine, "AUTO_AFTER_POINTS", 1)  # time on the first call
         w = keras.Variable(np.ones(3, "float32"))
         x = rng.normal(size=(8, 3)).astype("float32")
 
@@ -122,3 +124,31 @@ class TestAuto:
         with pytest.raises(tf.errors.OpError):
             obj.strategy = "loop_xla"
             L.slice_1d(obj, direction=d, alphas=[0.0])
+
+    def test_auto_runs_the_loop_until_64_points_then_times_once(self, rng, monkeypatch):
+        w = keras.Variable(np.ones(3, "float32"))
+        x = rng.normal(size=(8, 3)).astype("float32")
+        obj = L.Objective(lambda data: keras.ops.mean(keras.ops.sum(w * w * data, axis=1)),
+                          [w], x, strategy="auto")
+        ran, timed = [], []
+        real_points_fn, real_choose = _engine.points_fn, _engine.choose_strategy
+        monkeypatch.setattr(_engine, "points_fn",
+                            lambda o, k, strategy="loop": ran.append(strategy)
+                            or real_points_fn(o, k, strategy))
+        monkeypatch.setattr(_engine, "choose_strategy",
+                            lambda o, k, args: timed.append(int(args[0].shape[0]))
+                            or real_choose(o, k, args))
+        d = [np.ones(3, "float32")]
+        alphas = np.linspace(-1.0, 1.0, 9)
+        for _ in range(7):  # 63 points: below the threshold, the plain loop every time
+            s = L.slice_1d(obj, direction=d, alphas=alphas)
+        assert timed == [] and set(ran) == {"loop"} and ("strategy", 1) not in obj._compiled
+        np.testing.assert_allclose(s["loss"], [np.mean(x @ ((1 + a) ** 2 * np.ones(3)))
+                                               for a in alphas], rtol=1e-5, atol=1e-6)
+        L.slice_1d(obj, direction=d, alphas=alphas)  # 72 in all: time the three, once
+        L.slice_1d(obj, direction=d, alphas=alphas)
+        assert timed == [9]
+        assert obj._compiled[("strategy", 1)] in ("loop", "loop_xla", "vectorize")
+        fresh = L.Objective(obj.fn, [w], x, strategy="auto")  # one call of 64 points: at once
+        L.slice_1d(fresh, direction=d, alphas=np.linspace(-1.0, 1.0, 64))
+        assert timed == [9, 64] and ("strategy", 1) in fresh._compiled

@@ -66,10 +66,11 @@ class LossLandscape(keras.callbacks.Callback):
             training (3+ snapshots) compute the loss surface on the trajectory's PCA plane
             (:attr:`trajectory_surfaces`) and draw the path over its contour.
         strategy: how slices and surfaces evaluate their points (see
-            ``tfgenopt.landscape.Objective``); ``"auto"`` times the compiled loop, the
-            XLA-compiled loop and the vectorized pass once on the first slice and keeps the
-            fastest for the rest of training (the probe objectives live as long as the
-            callback, so the one-off timing is amortized).
+            ``tfgenopt.landscape.Objective``); ``"auto"`` runs the compiled loop until a
+            player's probes have evaluated 64 points, then times the compiled loop, the
+            XLA-compiled loop and the vectorized pass once and keeps the fastest for the rest
+            of training (the probe objectives live as long as the callback, so the one-off
+            timing is amortized; a few short probes never pay for it).
         verbose: 1 shows a progress bar over the probes of an epoch.
         spectrum_runs: random starts of the ``"spectrum"`` probe (stochastic Lanczos
             quadrature with ``iterations`` steps, ``tfgenopt.landscape.hessian_spectrum``); its

@@ -65,8 +65,7 @@ def run_demo(out="runs/demo", dataset="digits", epochs=None, seed=0, quick=False
         epochs: GAN epoch budget (default 300; 4 with ``quick``); the autoencoder and VAE get
             a third of it (at least 1), the optimizer comparison a tenth.
         seed: seed of the split, the weights and the noise.
-        quick: a one-minute version (fewer epochs, fewer probes, smaller probe sets; the
-            landscape probes use the plain loop instead of timing three strategies).
+        quick: a one-minute version (fewer epochs, fewer probes, smaller probe sets).
         verbose: 0 silent, 1 progress lines.
 
     Example:

@@ -56,8 +56,9 @@ class Objective:
             ``"loop_xla"`` (the same loop compiled with XLA: faster where elementwise work
             such as a large BCE dominates, slower for convolutions on CPU),
             ``"vectorize"`` (one batched ``tf.vectorized_map`` pass, more memory) or
-            ``"auto"`` (time the three on the first call with at least 4 points and keep the
-            fastest). Settable later as ``obj.strategy``.
+            ``"auto"`` (the loop until the objective has had 64 points to evaluate in all,
+            then time the three once and keep the fastest). Settable later as
+            ``obj.strategy``.
 
     Attributes:
         linear_head: a :class:`~tfgenopt.landscape._linear_head.LinearHead` when the first
@@ -221,11 +222,8 @@ class Objective:
             basis = self.basis(dirs, origin)
         args = (tf.constant(coefficients), origin, dirs, self.data, basis)
         strategy = self.strategy
-        if strategy == "auto":  # decided once, on the first call with enough points
-            strategy = (_engine.choose_strategy(self, len(dirs), args)
-                        if len(coefficients) >= 4 or ("strategy", len(dirs)) in self._compiled
-                        else "loop")
-            strategy = self._compiled.get(("strategy", len(dirs)), strategy)
+        if strategy == "auto":  # the loop, until enough points make timing worth it
+            strategy = _engine.auto_strategy(self, len(dirs), args)
         out = _engine.points_fn(self, len(dirs), strategy)(*args)
         return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
