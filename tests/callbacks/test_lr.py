@@ -41,6 +41,12 @@ def gan_data():
     return np.random.default_rng(0).uniform(size=(128, 16)).astype("float32")
 
 
+@pytest.fixture(scope="module")
+def idle_gan():
+    """A compiled tiny GAN, never fitted: for the checks refused before any state changes."""
+    return tiny_gan()
+
+
 class TestLearningRateLogger:
     def test_plain_model_logs_lr_in_history(self):
         model = dense_model(0.05)
@@ -107,9 +113,9 @@ class TestReduceLROnPlateau:
         assert [log["lr"] for log in logs] == pytest.approx(
             [log["learning_rate"] for log in keras_logs])
 
-    def test_unknown_optimizer_name_lists_known(self):
+    def test_unknown_optimizer_name_lists_known(self, idle_gan):
         cb = ReduceLROnPlateau("g_loss", factor={"gen": 0.5})
-        cb.set_model(tiny_gan())
+        cb.set_model(idle_gan)
         with pytest.raises(ValueError, match=r"\['d', 'g'\]"):
             cb.on_train_begin()
 
@@ -252,9 +258,9 @@ class TestLRFinder:
         with pytest.raises(ValueError, match="LearningRateSchedule"):
             tg.lr_find(model, np.ones((8, 4)), np.ones((8, 1)), steps=5, verbose=0)
 
-    def test_unknown_which_lists_optimizers(self, gan_data):
+    def test_unknown_which_lists_optimizers(self, idle_gan, gan_data):
         with pytest.raises(ValueError, match=r"\['d', 'g'\]"):
-            tg.lr_find(tiny_gan(), gan_data, which="generator", steps=5, verbose=0)
+            tg.lr_find(idle_gan, gan_data, which="generator", steps=5, verbose=0)
 
     def test_rejects_max_not_above_min(self):
         with pytest.raises(ValueError, match="max_lr"):

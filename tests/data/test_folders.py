@@ -22,6 +22,12 @@ def folder(shapes, tmp_path_factory):
                                       class_names=tg.data.SHAPE_CLASSES)
 
 
+@pytest.fixture(scope="module")
+def labelled16(folder):
+    """The folder as 16 px (images, labels) batches of 16: read by the GAN training tests."""
+    return tg.data.load_images(folder, image_size=16, validation_split=0, batch_size=16)
+
+
 def _keras(folder, **kwargs):
     kwargs = {"image_size": (16, 16), "batch_size": 8, "seed": 3, **kwargs}
     return keras.utils.image_dataset_from_directory(folder, verbose=False, **kwargs)
@@ -203,12 +209,11 @@ class TestTrainingFromAFolder:
         gan.compile(run_eagerly=True)  # a few steps: cheaper than tracing the step
         return gan
 
-    def test_unconditional_gan_ignores_labels_and_round_trips(self, folder, tmp_path):
+    def test_unconditional_gan_ignores_labels_and_round_trips(self, labelled16, tmp_path):
         from tests.helpers import check_keras_roundtrip
 
-        ds = tg.data.load_images(folder, image_size=16, validation_split=0, batch_size=16)
         gan = self._gan()
-        history = gan.fit(ds, epochs=2, verbose=0)
+        history = gan.fit(labelled16, epochs=2, verbose=0)
         assert all(np.isfinite(history.history["d_loss"]))
         z = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
         check_keras_roundtrip(gan, z, tmp_path)
@@ -230,10 +235,9 @@ class TestTrainingFromAFolder:
         x = gan.generate(4, seed=0)
         assert x.shape == (4, 64, 64, 3) and np.all(np.abs(x) <= 1.0)
 
-    def test_conditional_gan_trains_on_folder_labels(self, folder):
-        ds = tg.data.load_images(folder, image_size=16, validation_split=0, batch_size=16)
+    def test_conditional_gan_trains_on_folder_labels(self, folder, labelled16):
         gan = self._gan(conditional=True)
-        gan.fit(ds, epochs=1, verbose=0)
+        gan.fit(labelled16, epochs=1, verbose=0)
         assert gan.d_optimizer.iterations.numpy() == 3
         assert gan.generate(12, labels=np.arange(12), seed=0).shape == (12, 16, 16, 3)
         with pytest.raises(ValueError, match="labels"):

@@ -19,9 +19,21 @@ def _tiny_gan(seed=0):
     return tiny_gan(seed=seed, net_seeds=(seed, seed))
 
 
+@pytest.fixture(scope="module")
+def bilinear():
+    """One bilinear game for the probes that only read it (its traced Jacobian is reused)."""
+    return _bilinear()
+
+
+@pytest.fixture(scope="module")
+def gan():
+    """One never-fitted tiny GAN for the probes that only read it (the state check fits its own)."""
+    return _tiny_gan()
+
+
 class TestRotation:
-    def test_bilinear_game_is_pure_rotation(self):
-        assert L.rotation_index(_bilinear(), samples=3, seed=0)["rotation"] == pytest.approx(1.0)
+    def test_bilinear_game_is_pure_rotation(self, bilinear):
+        assert L.rotation_index(bilinear, samples=3, seed=0)["rotation"] == pytest.approx(1.0)
 
     def test_a_single_loss_has_no_rotation(self, rng):
         model, data, _ = linear_regression(rng)
@@ -29,8 +41,8 @@ class TestRotation:
         assert out["rotation"] == pytest.approx(0.0, abs=1e-10)
         assert out["symmetric_norm"] > 0
 
-    def test_jacobian_products_match_the_bilinear_jacobian(self):
-        ju, jtu = _bilinear().jacobian_products(np.array([1.0, 2.0]))
+    def test_jacobian_products_match_the_bilinear_jacobian(self, bilinear):
+        ju, jtu = bilinear.jacobian_products(np.array([1.0, 2.0]))
         np.testing.assert_allclose(ju, [2.0, -1.0])   # J = [[0, 1], [-1, 0]]
         np.testing.assert_allclose(jtu, [-2.0, 1.0])
 
@@ -52,15 +64,14 @@ class TestPathAngle:
                            weights_b=[[np.float32(0.0)], [np.float32(0.0)]], alphas=3)
         np.testing.assert_allclose(out["cosine"][:-1], 0.0, atol=1e-7)
 
-    def test_equal_checkpoints_are_rejected(self):
-        game = _bilinear()
+    def test_equal_checkpoints_are_rejected(self, bilinear):
+        game = bilinear
         with pytest.raises(ValueError, match="equal"):
             L.path_angle(game, weights_a=game.weights(), weights_b=game.weights())
 
 
 class TestGAN:
-    def test_each_player_probes_its_own_variables(self, rng):
-        gan = _tiny_gan()
+    def test_each_player_probes_its_own_variables(self, gan, rng):
         x = rng.uniform(-1, 1, size=(16, 16)).astype("float32")
         d_obj = L.objective(gan, x, player="d")
         g_obj = L.objective(gan, x, player="generator")
@@ -86,9 +97,9 @@ class TestGAN:
         assert all(np.array_equal(a, b) for a, b in zip(before, after))
         assert np.isfinite(top_d[0]) and np.isfinite(top_g[0]) and 0.0 <= rot <= 1.0
 
-    def test_gan_requires_a_player(self, rng):
+    def test_gan_requires_a_player(self, gan, rng):
         with pytest.raises(ValueError, match="player"):
-            L.slice_1d(_tiny_gan(), np.zeros((4, 16), "float32"))
+            L.slice_1d(gan, np.zeros((4, 16), "float32"))
 
 
 class TestVAE:

@@ -16,6 +16,27 @@ def slow(*values):
     return pytest.param(*values, marks=pytest.mark.slow)
 
 
+@pytest.fixture(scope="module")
+def shared():
+    """``shared(build)``: ``(model, data, state as built)`` of one builder, made once per module.
+
+    Built as a test's own ``build(rng)`` would be (global seed 0, ``rng`` seed 0). The tests
+    here only probe a model, and probes leave its state bitwise unchanged: TestStateUntouched
+    checks the state after its probes (and after any earlier test's) against the snapshot
+    taken when the model was built.
+    """
+    cache = {}
+
+    def get(build):
+        if build not in cache:
+            keras.utils.set_random_seed(0)
+            model, data = build(np.random.default_rng(0))
+            cache[build] = (model, data, state_snapshot(model))
+        return cache[build]
+
+    return get
+
+
 def surfaces(model, data, strategies, linear_head=True, **kwargs):
     d1, d2 = L.random_directions(model, 2, seed=0)
     out = {}
@@ -33,15 +54,15 @@ class TestSameValues:
         (bn_model, True), (bn_after_linear, False), (conv_classifier, True),
         (conv_classifier, False), slow(bn_model, False), slow(bn_after_linear, True),
         slow(autoencoder, True), slow(autoencoder, False)])
-    def test_surface_equals_the_loop(self, rng, build, linear_head):
-        model, data = build(rng)
+    def test_surface_equals_the_loop(self, shared, build, linear_head):
+        model, data, _ = shared(build)
         out = surfaces(model, data, ("loop", "loop_xla"), linear_head=linear_head)
         a, b = out["loop_xla"]["loss"], out["loop"]["loss"]
         np.testing.assert_allclose(a, b, rtol=1e-5)
         assert a[0, 0] != pytest.approx(a[-1, -1])  # the plane is not flat: points differ
 
-    def test_metrics_chunks_and_a_float64_model_equal_the_loop(self, rng):
-        model, data = autoencoder(rng)
+    def test_metrics_chunks_and_a_float64_model_equal_the_loop(self, shared, rng):
+        model, data, _ = shared(autoencoder)
         out = surfaces(model, data, ("loop", "loop_xla"), metrics=["mse"], batch_size=20)
         assert sorted(out["loop_xla"]) == sorted(out["loop"]) and len(out["loop"]) == 4
         for key in out["loop"]:
@@ -50,8 +71,8 @@ class TestSameValues:
         out = surfaces(model, data, ("loop", "loop_xla"))
         np.testing.assert_allclose(out["loop_xla"]["loss"], out["loop"]["loss"], rtol=1e-5)  # a float64 model
 
-    def test_slice_and_interpolation_equal_the_loop(self, rng):
-        model, data = autoencoder(rng)
+    def test_slice_and_interpolation_equal_the_loop(self, shared):
+        model, data, _ = shared(autoencoder)
         d = L.random_direction(model, seed=3)
         w0 = [w * 0.5 for w in L.get_weights(model)]
         objs = {}
@@ -65,9 +86,8 @@ class TestSameValues:
 
 class TestStateUntouched:
     @pytest.mark.parametrize("build", [slow(bn_model), bn_after_linear])
-    def test_weights_optimizer_bn_and_rng_are_bitwise_unchanged(self, rng, build):
-        model, data = build(rng)
-        before = state_snapshot(model)
+    def test_weights_optimizer_bn_and_rng_are_bitwise_unchanged(self, shared, build):
+        model, data, before = shared(build)  # the state as built, before any test's probes
         obj = L.objective(model, data)
         obj.strategy = "loop_xla"
         L.surface_2d(obj, grid=3, seed=0)
@@ -77,9 +97,9 @@ class TestStateUntouched:
 
 
 class TestAuto:
-    def test_auto_picks_xla_when_it_is_fastest_and_gives_the_loops_values(self, rng,
+    def test_auto_picks_xla_when_it_is_fastest_and_gives_the_loops_values(self, shared,
                                                                           monkeypatch):
-        model, data = autoencoder(rng)
+        model, data, _ = shared(autoencoder)
         obj = L.objective(model, data)
         obj.strategy = "auto"
         d1, d2 = L.random_directions(model, 2, seed=0)

@@ -22,6 +22,15 @@ def x(rng):
     return rng.random((32, DIM)).astype("float32")
 
 
+@pytest.fixture(scope="module")
+def idle_vae():
+    """A default VAE compiled with Adam, never fitted: for the tests that only read it
+    (generate, call, the protocol, data refused before the first step)."""
+    vae = make_vae()
+    vae.compile("adam")
+    return vae
+
+
 def f(t):
     return float(keras.ops.convert_to_numpy(t))
 
@@ -116,29 +125,27 @@ class TestTraining:
         hist = vae.fit(x, batch_size=64, epochs=5, verbose=0).history
         assert hist["loss"][-1] < 0.9 * hist["loss"][0]
 
-    def test_wrong_data_shape_raises_at_the_first_step(self, rng):
-        vae = make_vae()
-        vae.compile("adam")
+    def test_wrong_data_shape_raises_at_the_first_step(self, idle_vae, rng):
         with pytest.raises(ValueError, match="sample shape \\(10,\\).*expects \\(16,\\)"):
-            vae.fit(rng.random((8, 10)), verbose=0)
+            idle_vae.fit(rng.random((8, 10)), verbose=0)
 
 
 class TestUse:
-    def test_generate_is_reproducible_and_in_the_decoder_range(self):
-        vae = make_vae()
+    def test_generate_is_reproducible_and_in_the_decoder_range(self, idle_vae):
+        vae = idle_vae
         a = vae.generate(6, seed=2)
         assert a.shape == (6, DIM) and a.dtype == np.float32
         np.testing.assert_array_equal(a, vae.generate(6, seed=2))
         assert 0.0 <= a.min() and a.max() <= 1.0
 
-    def test_call_and_reconstruct_decode_the_mean_code(self, x):
-        vae = make_vae()
+    def test_call_and_reconstruct_decode_the_mean_code(self, idle_vae, x):
+        vae = idle_vae
         want = keras.ops.convert_to_numpy(vae.decode(vae.encode(x)[0]))
         np.testing.assert_allclose(vae.reconstruct(x), want, atol=1e-6)
         np.testing.assert_allclose(keras.ops.convert_to_numpy(vae(x)), want, atol=1e-6)
 
-    def test_networks_protocol(self):
-        vae = make_vae()
+    def test_networks_protocol(self, idle_vae):
+        vae = idle_vae
         assert set(protocol.networks(vae)) == {"encoder", "decoder"}
 
 
