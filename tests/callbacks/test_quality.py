@@ -103,7 +103,7 @@ class TestQualityMonitorLogs:
         expected = tg.evaluation.fid(extractor.features(x_val), fake)
         assert history.history["val_fid"][0] == pytest.approx(expected, rel=1e-6)
 
-    def test_every_three_measures_first_third_sixth_and_last_epoch(self, every_three_run):
+    def test_every_three_measures_the_first_third_and_last_epoch(self, every_three_run):
         _, qm, history = every_three_run
         fids = history.history["val_fid"]
         # Epoch numbers 1 (first of the run), 3 (every=3, counted from 1) and 5 (the last).
