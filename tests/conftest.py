@@ -92,6 +92,29 @@ def _seed_everything():
     keras.backend.clear_session(free_memory=False)
 
 
+@pytest.fixture
+def frozen_heap():
+    """The test process' heap frozen (``gc.freeze()``) for a test that runs Keras Tuner's own tuners.
+
+    Keras Tuner calls ``keras.backend.clear_session()`` before every trial, and that runs a full
+    ``gc.collect()``; in a test process that has traced hundreds of models it walks all of them
+    (a KT test took 8-10 s inside the suite and 2 s alone). ``tfgenopt.tuning.search`` freezes
+    the heap for its trials itself (``tuning/search.py``); tests that drive ``keras_tuner``'s
+    tuners directly get the same here. Objects created during the test are still collected;
+    the heap is unfrozen afterwards. Left alone when something already froze it.
+    """
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 @pytest.fixture(scope="session")
 def digits28():
     """(x_train, x_val) of the bundled digits, 28x28 flattened, in [0, 1]."""

@@ -155,7 +155,7 @@ class TestBadInput:
         assert clone.histogram_freq == 1
 
 
-def test_keras_tuner_own_tuner_writes_one_merged_session_per_trial(tmp_path):
+def test_keras_tuner_own_tuner_writes_one_merged_session_per_trial(tmp_path, frozen_heap):
     rng = np.random.default_rng(1)
     x = rng.uniform(size=(32, 8)).astype("float32")
 
@@ -176,7 +176,7 @@ def test_keras_tuner_own_tuner_writes_one_merged_session_per_trial(tmp_path):
     assert all(s["optimizer"] == "SGD" and s["loss"] == "mse" for s in sessions)
 
 
-def test_plain_keras_model_in_a_keras_tuner_trial_gets_keras_tuners_session_only(tmp_path):
+def test_plain_keras_model_in_a_keras_tuner_trial_gets_keras_tuners_session_only(tmp_path, frozen_heap):
     x = np.random.default_rng(2).uniform(size=(16, 4)).astype("float32")
 
     def build(hp):  # a plain Keras model records no fit callbacks: no second session

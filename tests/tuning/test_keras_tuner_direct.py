@@ -9,6 +9,9 @@ import tfgenopt as tg
 from tfgenopt.evaluation import FeatureExtractor
 from tfgenopt.tuning import AutoencoderHyperModel, GANHyperModel, VAEHyperModel
 
+# Keras Tuner's own tuners clear the session (a full gc.collect) before every trial.
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 TINY_NETS = {"units": [8], "depth": 1, "latent_dim": [8]}
 
 
