@@ -94,25 +94,19 @@ def _seed_everything():
 
 @pytest.fixture
 def frozen_heap():
-    """The test process' heap frozen (``gc.freeze()``) for a test that runs Keras Tuner's own tuners.
+    """The test process' heap frozen for a test that runs Keras Tuner's own tuners.
 
     Keras Tuner calls ``keras.backend.clear_session()`` before every trial, and that runs a full
     ``gc.collect()``; in a test process that has traced hundreds of models it walks all of them
     (a KT test took 8-10 s inside the suite and 2 s alone). ``tfgenopt.tuning.search`` freezes
-    the heap for its trials itself (``tuning/search.py``); tests that drive ``keras_tuner``'s
-    tuners directly get the same here. Objects created during the test are still collected;
-    the heap is unfrozen afterwards. Left alone when something already froze it.
+    the heap for its trials with ``tuning.search._frozen_heap``; tests that drive
+    ``keras_tuner``'s tuners directly get the same context here. Imported here, not at the top:
+    this file must not import TensorFlow (see above).
     """
-    import gc
+    from tfgenopt.tuning.search import _frozen_heap
 
-    if gc.get_freeze_count():
+    with _frozen_heap():
         yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import gc
 import importlib
 import json
 import os
+import shutil
 import weakref
 
 import keras
@@ -185,8 +186,6 @@ class TestResume:
         assert row0["score"] == pytest.approx(trial0["score"])
 
     def test_overwrite_starts_afresh(self, data, small_search, tmp_path):
-        import shutil
-
         over = dict(SMALL, epochs=1)
         # a finished search of 3 trials to start over from: a copy of the shared one's project
         _, folder = small_search

@@ -145,9 +145,8 @@ def points_fn(obj, k, strategy="loop"):
 CANDIDATES = ("vectorize", "loop", "loop_xla")
 # "auto" times the candidates once an objective has this many points to evaluate in all (the
 # current call's included); before that it runs the plain loop. Timing traces three functions
-# and compiles one with XLA (~1-3 s on CPU), which a few short slices never repay; the
-# LossLandscape callback's tests and the quick demo took 25% less CPU with the loop (measured
-# 2026-12-07: 36 vs 49 CPU-s over three test files).
+# and compiles one with XLA (~1-3 s on CPU), which a few short slices never repay (2026-12-07:
+# three test files of short probes took 36 CPU-s with the loop forced vs 49 with the timing).
 AUTO_AFTER_POINTS = 64
 
 
